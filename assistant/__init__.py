@@ -1,0 +1,1 @@
+"""Waymark's assistant: settings, the command line and (later) the answer pipeline."""

@@ -1,0 +1,167 @@
+"""``waymark``: the command line. Thin: it reads settings, calls the packages, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+
+app = typer.Typer(help="Waymark: answers for civil servants from guidance documents.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+docs_app = typer.Typer(help="List or remove ingested documents.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class CliError(Exception):
+    """A failure to report in one line (exit code 1), never as a traceback."""
+
+
+@app.callback()
+def _root(ctx: typer.Context,
+          data_dir: Annotated[Path | None, typer.Option(
+              "--data-dir", help="Where Waymark keeps its index (env WAYMARK_DATA_DIR).")] = None) -> None:
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CliError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _kb(ctx: typer.Context) -> KnowledgeBase:
+    from knowledge.base import KnowledgeBase
+
+    s: Settings = ctx.obj
+    try:
+        return KnowledgeBase.open(s.data_dir, s.chroma_url, s.collection, s.chunking(),
+                                  s.retrieval(), int(s.max_file_mb * 1e6), s.embed_threads)
+    except Exception as exc:  # chromadb raises bare ValueError/ConnectionError for servers
+        where = s.chroma_url or str(s.data_dir / "chroma")
+        raise CliError(f"cannot open the index at {where}: {exc}") from None
+
+
+@app.command()
+def ingest(ctx: typer.Context,
+           paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")]) -> None:
+    """Add or update documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    kb = _kb(ctx)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        files = bar.add_task("files", total=None)
+        chunks = bar.add_task("embedding", total=None, visible=False)
+
+        def progress(event: str, done: int, total: int) -> None:
+            if event == "files":
+                bar.update(files, completed=done, total=total)
+                bar.update(chunks, visible=False)
+            else:
+                bar.update(chunks, completed=done, total=total, visible=True)
+
+        def on_file(outcome: Any) -> None:
+            (err if outcome.status == "failed" else out).print(outcome.line(), markup=False,
+                                                                highlight=False)
+
+        report = kb.ingestor.ingest(paths, progress, on_file)
+    for source in report.recovered:
+        err.print(f"recovered: removed a half-written copy of {source} left by an interrupted run",
+                  markup=False)
+    out.print(report.summary(), markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(ctx: typer.Context, query: str,
+           k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many results.")] = 5,
+           as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+           source: Annotated[list[str] | None, typer.Option(help="Only this document (repeatable).")] = None,
+           language: Annotated[list[str] | None, typer.Option(help="Only this language (repeatable).")] = None,
+           ) -> None:
+    """Search the guidance: hybrid dense + lexical retrieval."""
+    hits = _kb(ctx).retriever.search(query, k, source, language)
+    if as_json:
+        print(json.dumps({"query": query, "results": [h.public() for h in hits]}, ensure_ascii=False))
+        return
+    if not hits:
+        out.print("No results. Is anything ingested? Try `waymark docs list`.")
+    for h in hits:
+        where = f" › {h.section}" if h.section else ""
+        out.print(f"[bold]{h.rank}. {h.source}[/bold]{where}  [dim](score {h.score:.4f}, "
+                  f"cosine {h.similarity:.3f}, chars {h.start}-{h.end})[/dim]", highlight=False)
+        snippet = " ".join(h.text.split())
+        out.print("   " + (snippet[:300] + ("…" if len(snippet) > 300 else "")), markup=False)
+
+
+@docs_app.command("list")
+def docs_list(ctx: typer.Context,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List ingested documents."""
+    records = _kb(ctx).store.documents()
+    if as_json:
+        print(json.dumps([json.loads(r.model_dump_json()) for r in records], ensure_ascii=False))
+        return
+    if not records:
+        out.print("No documents yet. Add some with `waymark ingest PATH`.")
+    for r in records:
+        out.print(f"{r.source}  [dim]{r.language}  {r.format}  {r.chunks} chunks  "
+                  f"{r.ingested_at:%Y-%m-%d %H:%M}  {r.title[:60]}[/dim]", highlight=False)
+
+
+@docs_app.command("remove")
+def docs_remove(ctx: typer.Context,
+                sources: Annotated[list[str], typer.Argument(help="File names as listed by `docs list`.")]) -> None:
+    """Remove documents (and all their chunks) from the index."""
+    store = _kb(ctx).store
+    missing = [s for s in sources if not store.remove(s)]
+    for s in sources:
+        if s not in missing:
+            out.print(f"removed {s}", markup=False)
+    for s in missing:
+        err.print(f"not found: {s} (see `waymark docs list`)", markup=False)
+    if missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def shell(ctx: typer.Context,
+          k: Annotated[int, typer.Option("-k", min=1, max=20)] = 3) -> None:
+    """An interactive search loop in the terminal (empty line or Ctrl-D to quit)."""
+    kb = _kb(ctx)
+    n = len(kb.store.documents())
+    out.print(f"Waymark: {n} documents indexed. Type a question; an empty line quits.")
+    while True:
+        try:
+            query = input("waymark> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            return
+        if not query:
+            return
+        ctx.invoke(search, ctx=ctx, query=query, k=k, as_json=False, source=None, language=None)
+
+
+def main() -> None:
+    try:
+        app()
+    except CliError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

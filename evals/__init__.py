@@ -1,0 +1,1 @@
+"""Waymark's evaluation: retrieval metrics now; the full eval suite comes later."""

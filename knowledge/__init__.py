@@ -1,0 +1,1 @@
+"""Waymark's knowledge base: loading, chunking, embedding, indexing and hybrid retrieval."""

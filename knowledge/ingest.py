@@ -1,0 +1,149 @@
+"""Incremental, crash-safe ingestion keyed by content hash.
+
+Per file: hash the bytes; an unchanged file is skipped; otherwise load, chunk and embed it
+fully in memory, and only then replace its chunks in the store. A file that fails at any
+step gets one plain line in the report and leaves the index as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from knowledge.chunking import ChunkingConfig, chunk_document
+from knowledge.embeddings import E5Embedder
+from knowledge.lexical import encode_sparse
+from knowledge.loaders import LoadError, load_document
+from knowledge.models import Chunk, DocumentRecord
+from knowledge.store import KnowledgeStore, now
+
+Status = Literal["added", "updated", "unchanged", "failed"]
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(event, done, total)``; events: ``files`` and ``chunks``."""
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    source: str
+    status: Status
+    chunks: int = 0
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.status == "failed":
+            return f"FAILED     {self.path}: {self.error}"
+        return f"{self.status:<10} {self.path} ({self.chunks} chunks)"
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "failed")]
+        chunks = sum(o.chunks for o in self.outcomes if o.status in ("added", "updated"))
+        return f"{len(self.outcomes)} files: " + ", ".join(parts) + f"; {chunks} chunks written"
+
+
+def collect_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files as given, and every non-hidden file below a given folder, in name order."""
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(path)
+                if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    yield p
+        else:
+            yield path  # a missing or unreadable path is reported by the loader
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedder sees: the chunk with its document title and section as context."""
+    head = chunk.title if not chunk.section or chunk.section == chunk.title else f"{chunk.title} — {chunk.section}"
+    return f"{head}\n{chunk.text}"
+
+
+class Ingestor:
+    def __init__(self, store: KnowledgeStore, embedder: E5Embedder, chunking: ChunkingConfig,
+                 max_bytes: int, batch_size: int = 16) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunking = chunking
+        self.max_bytes = max_bytes
+        self.batch_size = batch_size
+
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None,
+               on_file: Callable[[FileOutcome], None] | None = None) -> IngestReport:
+        report = IngestReport(recovered=self.store.recover())
+        files = list(collect_files(paths))
+        seen: dict[str, Path] = {}
+        for done, path in enumerate(files):
+            if progress:
+                progress("files", done, len(files))
+            outcome = self._one(path, seen, progress)
+            report.outcomes.append(outcome)
+            if on_file:
+                on_file(outcome)
+        if progress:
+            progress("files", len(files), len(files))
+        return report
+
+    def _one(self, path: Path, seen: dict[str, Path], progress: Progress | None) -> FileOutcome:
+        source = path.name
+        shown = str(path)
+        if source in seen and seen[source].resolve() != path.resolve():
+            return FileOutcome(shown, source, "failed", error=(
+                f"another file named '{source}' was already ingested in this run ({seen[source]}); "
+                "documents are keyed by file name"))
+        seen[source] = path
+        try:
+            if path.is_file() and path.stat().st_size <= self.max_bytes:
+                existing = self.store.document(source)
+                if existing and existing.sha256 == file_sha256(path):
+                    return FileOutcome(shown, source, "unchanged", existing.chunks)
+            else:
+                existing = self.store.document(source)
+            doc = load_document(path, self.max_bytes)
+            chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
+            if not chunks:
+                raise LoadError("no text found in the file")
+            vectors: list[np.ndarray] = []
+            sparse: list[str] = []
+            for i in range(0, len(chunks), self.batch_size):
+                texts = [embedding_text(c) for c in chunks[i:i + self.batch_size]]
+                vectors.append(self.embedder.passages(texts))
+                sparse.extend(encode_sparse(idx, val) for idx, val in self.embedder.sparse(texts))
+                if progress:
+                    progress("chunks", min(i + self.batch_size, len(chunks)), len(chunks))
+        except LoadError as err:
+            return FileOutcome(shown, source, "failed", error=str(err))
+        except OSError as err:
+            return FileOutcome(shown, source, "failed", error=f"cannot read the file: {err.strerror or err}")
+        record = DocumentRecord(
+            source=source, path=doc.path, title=doc.title, language=doc.language,
+            format=doc.format, sha256=doc.sha256, chunks=len(chunks), ingested_at=now(),
+        )
+        self.store.replace(record, chunks, np.concatenate(vectors), sparse)
+        return FileOutcome(shown, source, "updated" if existing else "added", len(chunks))

