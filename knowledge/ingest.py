@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from knowledge.chunking import ChunkingConfig, chunk_document
-from knowledge.embeddings import E5Embedder
+from knowledge.embeddings import EF_NAME, E5Embedder
 from knowledge.lexical import encode_sparse
 from knowledge.loaders import LoadError, load_document
 from knowledge.models import Chunk, DocumentRecord
@@ -93,6 +93,8 @@ class Ingestor:
         self.chunking = chunking
         self.max_bytes = max_bytes
         self.batch_size = batch_size
+        recipe = f"{chunking.model_dump_json()}|{EF_NAME}|header-v1|sparse-top128"
+        self.pipeline = hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None,
                on_file: Callable[[FileOutcome], None] | None = None) -> IngestReport:
@@ -118,17 +120,13 @@ class Ingestor:
                 f"another file named '{source}' was already ingested in this run ({seen[source]}); "
                 "documents are keyed by file name"))
         seen[source] = path
+        existing = self.store.document(source)
         try:
-            if path.is_file() and path.stat().st_size <= self.max_bytes:
-                existing = self.store.document(source)
-                if existing and existing.sha256 == file_sha256(path):
-                    return FileOutcome(shown, source, "unchanged", existing.chunks)
-            else:
-                existing = self.store.document(source)
+            if existing and path.is_file() and path.stat().st_size <= self.max_bytes \
+                    and existing.sha256 == file_sha256(path) and existing.pipeline == self.pipeline:
+                return FileOutcome(shown, source, "unchanged", existing.chunks)
             doc = load_document(path, self.max_bytes)
             chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
-            if not chunks:
-                raise LoadError("no text found in the file")
             vectors: list[np.ndarray] = []
             sparse: list[str] = []
             for i in range(0, len(chunks), self.batch_size):
@@ -144,6 +142,7 @@ class Ingestor:
         record = DocumentRecord(
             source=source, path=doc.path, title=doc.title, language=doc.language,
             format=doc.format, sha256=doc.sha256, chunks=len(chunks), ingested_at=now(),
+            pipeline=self.pipeline,
         )
         self.store.replace(record, chunks, np.concatenate(vectors), sparse)
         return FileOutcome(shown, source, "updated" if existing else "added", len(chunks))

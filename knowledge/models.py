@@ -69,6 +69,8 @@ class DocumentRecord(Strict):
     sha256: str
     chunks: int
     ingested_at: datetime
+    pipeline: str = ""
+    """Fingerprint of the chunking and embedding settings that produced the chunks."""
 
 
 class SearchHit(Strict):

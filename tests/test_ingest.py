@@ -136,3 +136,20 @@ def test_documents_listing_excludes_pending(tmp_path: Path) -> None:
     assert kb.store.pending_sources() == ["a.txt"]
     assert kb.store.recover() == ["a.txt"]
     assert kb.store.documents(include_pending=True) == []
+
+
+def test_new_chunking_settings_reingest_unchanged_files(tmp_path: Path, sample_corpus: Path) -> None:
+    from knowledge.chunking import ChunkingConfig
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(sample_corpus / "conseils-redaction-prompts.fr.md", folder)
+    kb = KnowledgeBase.open(tmp_path / "data")
+    first = kb.ingestor.ingest([folder])
+    assert first.count("added") == 1
+    small = KnowledgeBase.open(tmp_path / "data", chunking=ChunkingConfig(target_tokens=80, max_tokens=120))
+    report = small.ingestor.ingest([folder])
+    assert report.count("updated") == 1
+    assert report.outcomes[0].chunks > first.outcomes[0].chunks
+    assert small.store.count() == report.outcomes[0].chunks
+    assert small.ingestor.ingest([folder]).count("unchanged") == 1
