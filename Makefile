@@ -34,7 +34,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 bench: setup
-	$(PY) -m evals.benchmarks
+	$(PY) -m evals.benchmarks --out docs/benchmarks.md
 
 lock:
 	$(PY) -m pip freeze --exclude-editable --exclude waymark > constraints.txt
