@@ -60,8 +60,10 @@ def ingest(ctx: typer.Context,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     kb = _kb(ctx)
+    # On a terminal the bar and the per-file lines share stdout, so rich keeps them apart;
+    # when piped, stdout has only the lines and failures go to stderr.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+                  TimeElapsedColumn(), console=out if out.is_terminal else err, transient=True) as bar:
         files = bar.add_task("files", total=None)
         chunks = bar.add_task("embedding", total=None, visible=False)
 
@@ -73,8 +75,9 @@ def ingest(ctx: typer.Context,
                 bar.update(chunks, completed=done, total=total, visible=True)
 
         def on_file(outcome: Any) -> None:
-            (err if outcome.status == "failed" else out).print(outcome.line(), markup=False,
-                                                                highlight=False)
+            failed = outcome.status == "failed" and not out.is_terminal
+            (err if failed else out).print(outcome.line(), markup=False, highlight=False,
+                                           style="red" if outcome.status == "failed" else None)
 
         report = kb.ingestor.ingest(paths, progress, on_file)
     for source in report.recovered:

@@ -44,8 +44,9 @@ class LoadedDocument(Strict):
     pages: int | None = None
 
 
-class Chunk(Strict):
-    id: str
+class Passage(Strict):
+    """A span of an ingested document: ``text == document.text[start:end]``."""
+
     source: str
     title: str
     section: str | None
@@ -54,6 +55,10 @@ class Chunk(Strict):
     start: int
     end: int
     page: int | None
+
+
+class Chunk(Passage):
+    id: str
     index: int
     doc_sha256: str
 
@@ -73,27 +78,18 @@ class DocumentRecord(Strict):
     """Fingerprint of the chunking and embedding settings that produced the chunks."""
 
 
-class SearchHit(Strict):
+class SearchHit(Passage):
     """One retrieved chunk. ``score`` is the fused (RRF) score; ``similarity`` the cosine."""
 
     rank: int
     chunk_id: str
-    source: str
-    title: str
-    section: str | None
-    language: str
-    text: str
-    start: int
-    end: int
-    page: int | None
     score: float
     similarity: float
     dense_rank: int | None
     lexical_rank: int | None
 
     def public(self) -> dict[str, object]:
-        """The fields of the ``waymark search --json`` contract."""
-        return self.model_dump(
-            include={"rank", "source", "title", "section", "language", "text", "start", "end",
-                     "score"}
-        )
+        """The ``waymark search --json`` contract, in its documented order."""
+        return {"rank": self.rank, "source": self.source, "title": self.title, "section": self.section,
+                "language": self.language, "text": self.text, "start": self.start, "end": self.end,
+                "score": self.score}
