@@ -107,11 +107,14 @@ class KnowledgeStore:
         self._put_record(record, "complete")
 
     def remove(self, source: str) -> bool:
-        existed = bool(self.docs.get(ids=[source], include=[])["ids"])
-        self._put_record_status_only(source)
+        """Delete a document and its chunks; ``False`` when there was no such document."""
+        got = self.docs.get(ids=[source], include=["metadatas"])
+        if got["metadatas"]:  # marked first, so a crash mid-removal is finished by recover()
+            meta = {**got["metadatas"][0], "status": "pending"}
+            self.docs.upsert(ids=[source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
         self.chunks.delete(where={"source": source})
         self.docs.delete(ids=[source])
-        return existed
+        return bool(got["ids"])
 
     def recover(self) -> list[str]:
         """Delete what an interrupted write left behind; returns the sources cleaned."""
@@ -125,13 +128,6 @@ class KnowledgeStore:
         meta = json.loads(record.model_dump_json())
         meta["status"] = status
         self.docs.upsert(ids=[record.source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
-
-    def _put_record_status_only(self, source: str) -> None:
-        got = self.docs.get(ids=[source], include=["metadatas"])
-        if got["metadatas"]:
-            meta = dict(got["metadatas"][0])
-            meta["status"] = "pending"
-            self.docs.upsert(ids=[source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
 
     # --- reading -------------------------------------------------------------------------
     def count(self) -> int:

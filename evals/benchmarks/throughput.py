@@ -14,7 +14,7 @@ from knowledge.ingest import collect_files, embedding_text
 from knowledge.loaders import load_document
 
 
-def run(log: object = print) -> str:
+def run() -> str:
     folders = [REPO / "knowledge" / "sample_corpus"]
     if (SHARED / "seeds").exists():
         folders.append(SHARED / "seeds")
