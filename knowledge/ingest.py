@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from knowledge.chunking import ChunkingConfig, chunk_document
-from knowledge.embeddings import EF_NAME, E5Embedder
+from knowledge.embeddings import EF_NAME, SPARSE_TOP_K, E5Embedder
 from knowledge.lexical import encode_sparse
 from knowledge.loaders import LoadError, load_document
 from knowledge.models import Chunk, DocumentRecord
@@ -93,7 +93,7 @@ class Ingestor:
         self.chunking = chunking
         self.max_bytes = max_bytes
         self.batch_size = batch_size
-        recipe = f"{chunking.model_dump_json()}|{EF_NAME}|header-v1|sparse-top128"
+        recipe = f"{chunking.model_dump_json()}|{EF_NAME}|header-v1|sparse-top{SPARSE_TOP_K}"
         self.pipeline = hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None,

@@ -79,8 +79,8 @@ class Retriever:
         self._lexical: tuple[str, LexicalIndex, dict[str, tuple[str, str]]] | None = None
 
     # --- lexical index, rebuilt only when the store's content changes ------------------------
-    def lexical_index(self) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
-        key = f"{self.config.lexical}-{self.store.fingerprint()}"
+    def lexical_index(self, fingerprint: str | None = None) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
+        key = f"{self.config.lexical}-{fingerprint or self.store.fingerprint()}"
         if self._lexical and self._lexical[0] == key:
             return self._lexical[1], self._lexical[2]
         index, meta = self._load_cached(key) or self._build(key)
@@ -126,7 +126,7 @@ class Retriever:
         cfg = self.config
         k = k or cfg.k
         n = max(cfg.candidates, 2 * k)
-        pending = self.store.pending_sources()
+        fingerprint, pending = self.store.state()
         qvec = self.embedder.query(query)
 
         rankings: list[tuple[list[str], float]] = []
@@ -137,7 +137,7 @@ class Retriever:
             rankings.append((dense_ids, 1.0))
         lexical_ids: list[str] = []
         if cfg.lexical != "none" and cfg.lexical_weight > 0:
-            lexical_ids = self._lexical_top(query, n, sources, languages, pending)
+            lexical_ids = self._lexical_top(query, n, sources, languages, pending, fingerprint)
             rankings.append((lexical_ids, cfg.lexical_weight))
 
         fused = rrf(rankings, cfg.rrf_k)
@@ -169,8 +169,8 @@ class Retriever:
         return hits
 
     def _lexical_top(self, query: str, n: int, sources: Sequence[str] | None,
-                     languages: Sequence[str] | None, pending: Sequence[str]) -> list[str]:
-        index, meta = self.lexical_index()
+                     languages: Sequence[str] | None, pending: Sequence[str], fingerprint: str) -> list[str]:
+        index, meta = self.lexical_index(fingerprint)
         if not index.ids:
             return []
         scores = index.scores(query)

@@ -78,13 +78,19 @@ class KnowledgeStore:
         return None
 
     def pending_sources(self) -> list[str]:
-        got = self.docs.get(where={"status": "pending"}, include=[])
-        return list(got["ids"])
+        return self.state()[1]
 
     def fingerprint(self) -> str:
-        """Changes whenever the indexed content changes (keys caches such as BM25)."""
-        parts = [f"{r.source}:{r.sha256}:{r.chunks}" for r in self.documents(include_pending=True)]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        return self.state()[0]
+
+    def state(self) -> tuple[str, list[str]]:
+        """In one read: a fingerprint that changes whenever the indexed content changes (it keys
+        caches such as the lexical index) and the sources left ``pending`` by an interrupted write."""
+        got = self.docs.get(include=["metadatas"])
+        records = sorted((dict(m) for m in got["metadatas"] or []), key=lambda m: str(m["source"]))
+        parts = [f"{m['source']}:{m['sha256']}:{m['chunks']}" for m in records]
+        pending = [str(m["source"]) for m in records if m.get("status") == "pending"]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16], pending
 
     # --- writing -------------------------------------------------------------------------
     def replace(self, record: DocumentRecord, chunks: Sequence[Chunk],
@@ -110,8 +116,7 @@ class KnowledgeStore:
         """Delete a document and its chunks; ``False`` when there was no such document."""
         got = self.docs.get(ids=[source], include=["metadatas"])
         if got["metadatas"]:  # marked first, so a crash mid-removal is finished by recover()
-            meta = {**got["metadatas"][0], "status": "pending"}
-            self.docs.upsert(ids=[source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
+            self._upsert_record({**got["metadatas"][0], "status": "pending"})
         self.chunks.delete(where={"source": source})
         self.docs.delete(ids=[source])
         return bool(got["ids"])
@@ -127,7 +132,12 @@ class KnowledgeStore:
     def _put_record(self, record: DocumentRecord, status: str) -> None:
         meta = json.loads(record.model_dump_json())
         meta["status"] = status
-        self.docs.upsert(ids=[record.source], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[meta])
+        self._upsert_record(meta)
+
+    def _upsert_record(self, meta: dict[str, Any]) -> None:
+        """Records carry no vector of their own; Chroma wants one, so each gets the same 1-d one."""
+        self.docs.upsert(ids=[str(meta["source"])], embeddings=np.ones((1, 1), dtype=np.float32),
+                         metadatas=[meta])
 
     # --- reading -------------------------------------------------------------------------
     def count(self) -> int:
