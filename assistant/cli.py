@@ -42,12 +42,11 @@ def _root(ctx: typer.Context,
 
 
 def _kb(ctx: typer.Context) -> KnowledgeBase:
-    from knowledge.base import KnowledgeBase
+    from assistant.service import open_knowledge_base
 
     s: Settings = ctx.obj
     try:
-        return KnowledgeBase.open(s.data_dir, s.chroma_url, s.collection, s.chunking(),
-                                  s.retrieval(), int(s.max_file_mb * 1e6), s.embed_threads)
+        return open_knowledge_base(s)
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError for servers
         where = s.chroma_url or str(s.data_dir / "chroma")
         raise CliError(f"cannot open the index at {where}: {exc}") from None

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.chunking import ChunkingConfig
@@ -25,7 +25,7 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="forbid", populate_by_name=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
     chroma_url: str | None = None
@@ -45,6 +45,35 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, gt=0)
     embed_threads: int | None = Field(None, ge=1)
 
+    # --- the language model (``WAYMARK_LLM=local|openai|azure``) ---
+    llm: Literal["local", "openai", "azure"] = "local"
+    llm_model: str | None = None
+    """Model name (openai), deployment (azure), or a GGUF path (local; default: the bundled Qwen)."""
+    llm_base_url: str | None = None
+    """Any OpenAI-compatible endpoint, e.g. ``http://localhost:8000/v1`` (vLLM) or Ollama's."""
+    llm_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("WAYMARK_LLM_API_KEY", "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"))
+    azure_endpoint: str | None = Field(
+        None, validation_alias=AliasChoices("WAYMARK_AZURE_ENDPOINT", "AZURE_OPENAI_ENDPOINT"))
+    azure_api_version: str = Field(
+        "2024-10-21", validation_alias=AliasChoices("WAYMARK_AZURE_API_VERSION", "OPENAI_API_VERSION"))
+    llm_timeout_s: float | None = Field(None, gt=0)
+    """Per-request timeout; default 60 s for hosted models, 600 s for the embedded CPU model."""
+    llm_retries: int = Field(2, ge=0, le=10)
+    """Extra attempts after a retryable failure (429, 5xx, timeout, connection) before any text arrived."""
+    llm_max_tokens: int = Field(256, ge=16, le=8192)
+    llm_context: int = Field(4096, ge=512, le=131072)
+    """Context window of the embedded server (tokens)."""
+    llm_threads: int | None = Field(None, ge=1)
+
+    # --- answering ---
+    answer_passages: int = Field(3, ge=1, le=20)
+    """How many retrieved passages go into the prompt (each costs ~250 prompt tokens)."""
+    abstain_below: float = Field(0.80, ge=0.0, le=1.0)
+    """Abstain without asking the model when the best passage's cosine similarity is below this."""
+    history_turns: int = Field(4, ge=0, le=50)
+    """Earlier question/answer pairs kept for follow-ups."""
+
     @field_validator("chroma_url")
     @classmethod
     def _check_url(cls, v: str | None) -> str | None:
@@ -52,6 +81,15 @@ class Settings(BaseSettings):
             return None
         if not v.startswith(("http://", "https://")):
             raise ValueError("WAYMARK_CHROMA_URL must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("llm_base_url", "azure_endpoint")
+    @classmethod
+    def _check_endpoint(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
 
     def chunking(self) -> ChunkingConfig:

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "knowledge" / "sample_corpus"
 SHARED = REPO.parent / "shared"
 
-for key in [k for k in os.environ if k.startswith("WAYMARK_")]:
+for key in [k for k in os.environ if k.startswith(("WAYMARK_", "OPENAI_", "AZURE_OPENAI_"))]:
     del os.environ[key]
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"

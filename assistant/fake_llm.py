@@ -1,0 +1,83 @@
+"""``ScriptedChatModel``: a LangChain chat model that replies from a script, for tests and demos.
+
+Queue replies with ``enqueue()``; each call to the model takes the next one. A reply is a
+string (streamed word by word, then a normal finish), an exception (raised before any text),
+or a ``Scripted`` reply that can fail or stop without finishing part-way. Every prompt the
+model receives is kept in ``received`` so tests can check what the pipeline sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Scripted:
+    text: str
+    fail_after: int | None = None
+    """Raise ``error`` after this many streamed pieces (a stream that breaks)."""
+    error: BaseException | None = None
+    finish: bool = True
+    """False: the stream just ends, with no finish reason (a cut stream)."""
+
+
+class ScriptExhausted(AssertionError):
+    """The model was called more times than replies were queued."""
+
+
+class ScriptedChatModel(BaseChatModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    script: list[Any] = Field(default_factory=list)
+    received: list[list[BaseMessage]] = Field(default_factory=list)
+    name_: str = "scripted"
+
+    def enqueue(self, *replies: str | BaseException | Scripted) -> ScriptedChatModel:
+        self.script.extend(replies)
+        return self
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _next(self, messages: list[BaseMessage]) -> Scripted:
+        self.received.append(list(messages))
+        if not self.script:
+            raise ScriptExhausted(f"ScriptedChatModel called {len(self.received)} times; script is empty")
+        reply = self.script.pop(0)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply if isinstance(reply, Scripted) else Scripted(str(reply))
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        reply = self._next(messages)
+        if reply.fail_after is not None and reply.error is not None:
+            raise reply.error
+        meta = {"finish_reason": "stop"} if reply.finish else {}
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply.text, response_metadata=meta))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        reply = self._next(messages)
+        pieces = re.findall(r"\S+\s*|\s+", reply.text)
+        for i, piece in enumerate(pieces):
+            if reply.fail_after is not None and i >= reply.fail_after:
+                raise reply.error or ConnectionError("stream broke")
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+        if reply.fail_after is not None and reply.fail_after >= len(pieces):
+            raise reply.error or ConnectionError("stream broke")
+        if reply.finish:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"}))

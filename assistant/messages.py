@@ -1,0 +1,69 @@
+"""What Waymark says in its own voice, in the asker's language (English as the fallback).
+
+The guardrails policy may override these per language; these are the built-in defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked"]
+
+LANGUAGE_NAMES = {
+    "en": "English", "he": "Hebrew", "da": "Danish", "fr": "French", "de": "German", "es": "Spanish",
+    "nl": "Dutch", "sv": "Swedish", "no": "Norwegian", "nb": "Norwegian", "it": "Italian", "pt": "Portuguese",
+    "pl": "Polish", "ar": "Arabic", "cy": "Welsh", "fi": "Finnish",
+}
+
+MESSAGES: dict[str, dict[MessageKey, str]] = {
+    "en": {
+        "not_covered": "The guidance I have does not cover this question.",
+        "error": "Sorry, I could not produce an answer just now. Please try again in a moment.",
+        "cut": "(The answer was cut off before it finished.)",
+        "uncited": "I could not find a passage in the guidance that supports an answer, so I will not guess.",
+        "blocked": "I can't help with that request.",
+    },
+    "fr": {
+        "not_covered": "Les documents d'orientation dont je dispose ne traitent pas de cette question.",
+        "error": "Désolé, je n'ai pas pu répondre pour le moment. Veuillez réessayer dans un instant.",
+        "cut": "(La réponse a été interrompue avant la fin.)",
+        "uncited": "Je n'ai trouvé aucun passage des documents qui étaye une réponse ; je préfère ne pas deviner.",
+        "blocked": "Je ne peux pas répondre à cette demande.",
+    },
+    "da": {
+        "not_covered": "Den vejledning, jeg har, dækker ikke dette spørgsmål.",
+        "error": "Beklager, jeg kunne ikke svare lige nu. Prøv igen om et øjeblik.",
+        "cut": "(Svaret blev afbrudt, før det var færdigt.)",
+        "uncited": "Jeg fandt ingen passage i vejledningen, der understøtter et svar, så jeg vil ikke gætte.",
+        "blocked": "Det kan jeg ikke hjælpe med.",
+    },
+    "he": {
+        "not_covered": "ההנחיות שבידי אינן עוסקות בשאלה הזו.",
+        "error": "מצטער, לא הצלחתי לענות כרגע. נסו שוב בעוד רגע.",
+        "cut": "(התשובה נקטעה לפני שהסתיימה.)",
+        "uncited": "לא מצאתי בהנחיות קטע שתומך בתשובה, ולכן לא אנחש.",
+        "blocked": "איני יכול לעזור בבקשה זו.",
+    },
+    "de": {
+        "not_covered": "Die mir vorliegenden Leitfäden behandeln diese Frage nicht.",
+        "error": "Entschuldigung, ich konnte gerade keine Antwort geben. Bitte versuchen Sie es gleich noch einmal.",
+        "cut": "(Die Antwort wurde abgebrochen, bevor sie fertig war.)",
+        "uncited": "Ich habe keine Textstelle gefunden, die eine Antwort stützt, daher rate ich nicht.",
+        "blocked": "Dabei kann ich nicht helfen.",
+    },
+    "es": {
+        "not_covered": "Las guías de que dispongo no tratan esta pregunta.",
+        "error": "Lo siento, no he podido responder ahora. Inténtelo de nuevo en un momento.",
+        "cut": "(La respuesta se interrumpió antes de terminar.)",
+        "uncited": "No encontré ningún pasaje de las guías que respalde una respuesta, así que no voy a adivinar.",
+        "blocked": "No puedo ayudar con esa solicitud.",
+    },
+}
+
+
+def message(key: MessageKey, language: str) -> str:
+    return MESSAGES.get(language, MESSAGES["en"])[key]
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, "the language of the question")

@@ -1,0 +1,268 @@
+"""The answer path, top to bottom.
+
+A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
+
+1. ``check_input``        guardrails on the question (may redact it, or block)
+2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone
+3. ``retrieve``           search the guidance; abstain if nothing is close enough
+4. ``build_prompt``       numbered, fenced passages + the question
+5. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
+6. ``cite``               keep only valid [n] markers; quotes with exact offsets; abstain if uncited
+7. ``check_output``       guardrails on the answer (may change it, or block)
+
+Each step reads and writes one ``Turn``; a step that settles the outcome (blocked,
+abstained, error) sets ``turn.status`` and the remaining steps are skipped. ``assemble``
+then turns the ``Turn`` into the ``Answer``. An unexpected exception in any step becomes
+status ``error`` with a plain message and a ``trace_id`` to find it in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.answer import Answer, Citation, GuardrailRecord, SourceRef, Status, Timings
+from assistant.citations import Similarity, build_citations, clean_markers, says_not_covered
+from assistant.messages import MessageKey, message
+from assistant.prompts import NOT_COVERED, answer_messages, rewrite_messages
+from guardrails.stages import PassThroughRails, Rails
+from knowledge.language import UNDETERMINED, detect_language
+from knowledge.models import SearchHit
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
+    from assistant.llm import ChatClient, Generation
+
+log = logging.getLogger(__name__)
+
+
+class Searcher(Protocol):
+    def search(self, query: str, k: int | None = None) -> list[SearchHit]: ...
+
+
+class Events:
+    """What a caller (CLI, UI) hears while an answer is made. Override what you need."""
+
+    def stage(self, name: str) -> None:
+        """``checking_question``, ``rewriting``, ``searching``, ``writing``, ``checking_answer``."""
+
+    def text(self, piece: str) -> None:
+        """A piece of the model's answer as it streams (before citation checks)."""
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    passages: int = 3
+    """Passages in the prompt."""
+    search_k: int = 5
+    """Hits retrieved (the extra ones are offered as "closest documents" when abstaining)."""
+    abstain_below: float = 0.80
+    history_turns: int = 4
+
+
+@dataclass
+class Turn:
+    """Everything one question accumulates on its way through the steps."""
+
+    question: str
+    history: list[tuple[str, str]]
+    trace_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    started: float = field(default_factory=time.perf_counter)
+    language: str = "en"
+    query: str = ""
+    hits: list[SearchHit] = field(default_factory=list)
+    passages: list[SearchHit] = field(default_factory=list)
+    prompt: list[BaseMessage] = field(default_factory=list)
+    generation: Generation | None = None
+    text: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    guardrails: list[GuardrailRecord] = field(default_factory=list)
+    status: Status | None = None
+    reason: str | None = None
+    message: str | None = None
+    timings: Timings = field(default_factory=Timings)
+
+    def settle(self, status: Status, reason: str, message_key: MessageKey | None = None,
+               text: str | None = None) -> None:
+        self.status, self.reason = status, reason
+        self.message = text if text is not None else message(message_key, self.language) if message_key else None
+
+    def elapsed_ms(self) -> float:
+        return round((time.perf_counter() - self.started) * 1000, 1)
+
+
+class Pipeline:
+    def __init__(self, searcher: Searcher, llm: ChatClient, rails: Rails | None = None,
+                 config: AnswerConfig | None = None, similarity: Similarity | None = None) -> None:
+        self.searcher = searcher
+        self.llm = llm
+        self.rails: Rails = rails or PassThroughRails()
+        self.config = config or AnswerConfig()
+        self.similarity = similarity
+        self.steps: list[Callable[[Turn, Events], None]] = [
+            self.check_input, self.rewrite_follow_up, self.retrieve, self.build_prompt,
+            self.generate, self.cite, self.check_output,
+        ]
+
+    def answer(self, question: str, history: Sequence[tuple[str, str]] = (), events: Events | None = None) -> Answer:
+        events = events or Events()
+        turn = Turn(question=question, history=list(history)[-self.config.history_turns:]
+                    if self.config.history_turns else [])
+        try:
+            for step in self.steps:
+                step(turn, events)
+                if turn.status:
+                    break
+        except Exception:
+            log.exception("trace %s: unexpected failure answering %r", turn.trace_id, question[:200])
+            turn.settle("error", "internal_error", "error")
+        return self.assemble(turn)
+
+    # --- the steps, in order ------------------------------------------------------------------
+    def check_input(self, turn: Turn, events: Events) -> None:
+        events.stage("checking_question")
+        turn.language = _language(turn.question, turn.history)
+        result = self.rails.check_input(turn.question, turn.language)
+        turn.guardrails += result.records
+        turn.query = result.text
+        if result.blocked:
+            turn.settle("blocked", "input_rail", "blocked", result.message)
+
+    def rewrite_follow_up(self, turn: Turn, events: Events) -> None:
+        if not turn.history:
+            return
+        events.stage("rewriting")
+        gen = self.llm.complete(rewrite_messages(turn.history, turn.query))
+        rewritten = gen.text.strip().strip('"“”').strip()
+        if gen.error or not rewritten or NOT_COVERED in rewritten or len(rewritten) > 3 * len(turn.query) + 200:
+            log.info("trace %s: follow-up rewrite unusable (%s); searching with the last question too",
+                     turn.trace_id, gen.error or "empty or overlong")
+            rewritten = f"{turn.history[-1][0]} {turn.query}"
+        turn.query = rewritten
+
+    def retrieve(self, turn: Turn, events: Events) -> None:
+        events.stage("searching")
+        t0 = time.perf_counter()
+        turn.hits = self.searcher.search(turn.query, k=max(self.config.search_k, self.config.passages))
+        turn.timings.retrieve = round((time.perf_counter() - t0) * 1000, 1)
+        turn.passages = turn.hits[: self.config.passages]
+        best = max((h.similarity for h in turn.hits), default=0.0)
+        if best < self.config.abstain_below:
+            turn.settle("abstained", "low_retrieval_score", "not_covered")
+
+    def build_prompt(self, turn: Turn, events: Events) -> None:
+        turn.prompt = answer_messages(turn.query, turn.passages, turn.language)
+
+    def generate(self, turn: Turn, events: Events) -> None:
+        events.stage("writing")
+        gate = _SentinelGate(events.text)
+        called_ms = turn.elapsed_ms()
+        gen = self.llm.stream(turn.prompt, on_text=gate.feed)
+        gate.close()
+        turn.generation = gen
+        if gen.first_token_s is not None:
+            turn.timings.first_token = round(called_ms + gen.first_token_s * 1000, 1)
+        turn.text = gen.text
+        if gen.error and not gen.text:
+            log.warning("trace %s: model failed after %d attempt(s): %s %s", turn.trace_id, gen.attempts,
+                        gen.error, gen.error_detail)
+            turn.settle("error", f"llm_{gen.error}", "error")
+
+    def cite(self, turn: Turn, events: Events) -> None:
+        cleaned, used, dropped = clean_markers(turn.text, range(1, len(turn.passages) + 1))
+        if dropped:
+            log.info("trace %s: dropped citation markers %s (only %d passages)", turn.trace_id, dropped,
+                     len(turn.passages))
+        cut = turn.generation is not None and turn.generation.truncated
+        if says_not_covered(turn.text, bool(used)):
+            turn.settle("abstained", "model_not_covered", "not_covered")
+        elif not used:
+            if cut:
+                turn.settle("error", "llm_cut", text=f"{cleaned}\n\n{message('cut', turn.language)}".strip())
+            else:
+                turn.settle("abstained", "no_valid_citation", "uncited")
+        else:
+            turn.text = cleaned + (f"\n\n{message('cut', turn.language)}" if cut else "")
+            turn.citations = build_citations(cleaned, turn.passages, self.similarity)
+
+    def check_output(self, turn: Turn, events: Events) -> None:
+        events.stage("checking_answer")
+        result = self.rails.check_output(turn.text, turn.citations, turn.passages, turn.language)
+        turn.guardrails += result.records
+        turn.text = result.text
+        if result.blocked:
+            turn.citations = []
+            turn.settle("blocked", "output_rail", "blocked", result.message)
+
+    # --- the result ---------------------------------------------------------------------------
+    def assemble(self, turn: Turn) -> Answer:
+        turn.timings.total = turn.elapsed_ms()
+        status: Status = turn.status or "answered"
+        answered = status == "answered"
+        return Answer(
+            question=turn.question,
+            answer=turn.text if answered else (turn.message or message("error", turn.language)),
+            status=status,
+            language=turn.language,
+            citations=turn.citations if answered else [],
+            guardrails=turn.guardrails,
+            model=self.llm.name,
+            policy_version=self.rails.policy_version,
+            timings_ms=turn.timings,
+            trace_id=turn.trace_id,
+            standalone_question=turn.query if turn.query and turn.query != turn.question else None,
+            closest=_closest(turn.hits),
+            reason=turn.reason,
+            truncated=bool(turn.generation and turn.generation.truncated),
+        )
+
+
+def _language(question: str, history: Sequence[tuple[str, str]]) -> str:
+    lang = detect_language(question)
+    if lang == UNDETERMINED and history:
+        lang = detect_language(history[-1][0])
+    return "en" if lang == UNDETERMINED else lang
+
+
+def _closest(hits: Sequence[SearchHit], n: int = 3) -> list[SourceRef]:
+    seen: dict[str, SourceRef] = {}
+    for h in sorted(hits, key=lambda h: -h.similarity):
+        if h.source not in seen:
+            seen[h.source] = SourceRef(source=h.source, title=h.title, section=h.section,
+                                       score=round(h.similarity, 4))
+    return list(seen.values())[:n]
+
+
+class _SentinelGate:
+    """Passes streamed text on, except a reply that is the NOT_COVERED sentinel is never shown."""
+
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self.sink = sink
+        self.buffer = ""
+        self.open: bool | None = None  # None: still deciding
+
+    def feed(self, piece: str) -> None:
+        if self.open:
+            self.sink(piece)
+            return
+        if self.open is False:
+            return
+        self.buffer += piece
+        head = self.buffer.lstrip()
+        if len(head) >= len(NOT_COVERED) or not NOT_COVERED.startswith(head[: len(NOT_COVERED)]):
+            self._decide(head)
+
+    def _decide(self, head: str) -> None:
+        self.open = not head.startswith(NOT_COVERED)
+        if self.open:
+            self.sink(self.buffer)
+        self.buffer = ""
+
+    def close(self) -> None:
+        if self.open is None and self.buffer:
+            self._decide(self.buffer.lstrip())

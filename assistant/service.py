@@ -1,0 +1,39 @@
+"""Wiring: settings in, a ready ``Pipeline`` out (used by the CLI, the UI and the evals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from assistant.pipeline import AnswerConfig, Pipeline
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.llm import ChatClient
+    from guardrails.stages import Rails
+    from knowledge.base import KnowledgeBase
+    from knowledge.embeddings import E5Embedder
+
+
+def open_knowledge_base(settings: Settings) -> KnowledgeBase:
+    from knowledge.base import KnowledgeBase
+
+    return KnowledgeBase.open(settings.data_dir, settings.chroma_url, settings.collection, settings.chunking(),
+                              settings.retrieval(), int(settings.max_file_mb * 1e6), settings.embed_threads)
+
+
+def answer_config(settings: Settings) -> AnswerConfig:
+    return AnswerConfig(passages=settings.answer_passages, search_k=max(settings.k, settings.answer_passages),
+                        abstain_below=settings.abstain_below, history_turns=settings.history_turns)
+
+
+def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]], Sequence[float]]:
+    """Cosine similarity of a claim (as a query) to sentences (as passages), for picking quotes."""
+    def similarity(claim: str, sentences: Sequence[str]) -> Sequence[float]:
+        vectors = embedder.passages(list(sentences))
+        return [float(x) for x in vectors @ embedder.query(claim)]
+    return similarity
+
+
+def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails: Rails | None = None) -> Pipeline:
+    return Pipeline(kb.retriever, llm, rails, answer_config(settings), embedding_similarity(kb.embedder))

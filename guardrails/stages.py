@@ -1,0 +1,48 @@
+"""The pipeline's guardrail stages: the interface the answer path calls.
+
+The pipeline asks a ``Rails`` object to check the question before anything else happens and
+the answer before anyone sees it. Each check returns a ``StageResult``: the (possibly
+redacted or rewritten) text, one record per rail that ran, and whether to block.
+``PassThroughRails`` runs no rail; the guardrails policy engine implements the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assistant.answer import Citation, GuardrailRecord
+from knowledge.models import SearchHit
+
+
+@dataclass
+class StageResult:
+    text: str
+    records: list[GuardrailRecord] = field(default_factory=list)
+    blocked: bool = False
+    message: str | None = None
+    """What to tell the user when blocked (in their language); None means the default."""
+
+
+class Rails(Protocol):
+    @property
+    def policy_version(self) -> str: ...
+
+    def check_input(self, question: str, language: str) -> StageResult: ...
+
+    def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
+                     language: str) -> StageResult: ...
+
+
+class PassThroughRails:
+    """No policy: every question and answer passes unchanged, and no decision is recorded."""
+
+    policy_version = "none"
+
+    def check_input(self, question: str, language: str) -> StageResult:
+        return StageResult(question)
+
+    def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
+                     language: str) -> StageResult:
+        return StageResult(answer)
