@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
+from assistant.events import STAGES, Events
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.answer import Answer
+    from assistant.pipeline import Pipeline
     from knowledge.base import KnowledgeBase
 
 app = typer.Typer(help="Waymark: answers for civil servants from guidance documents.",
@@ -39,6 +43,26 @@ def _root(ctx: typer.Context,
     except ValidationError as exc:
         first = exc.errors()[0]
         raise CliError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    _log_to_file(ctx.obj.data_dir / "logs" / "waymark.log")
+
+
+def _log_to_file(path: Path) -> None:
+    """Details (and any traceback) go to a log file, never to the user's terminal."""
+    import logging
+
+    root = logging.getLogger()
+    if any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "openai", "chromadb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _kb(ctx: typer.Context) -> KnowledgeBase:
@@ -137,6 +161,118 @@ def docs_remove(ctx: typer.Context,
         err.print(f"not found: {s} (see `waymark docs list`)", markup=False)
     if missing:
         raise typer.Exit(1)
+
+
+def _pipeline(ctx: typer.Context) -> Pipeline:
+    """The answer pipeline for these settings; prepares the embedded model on first use."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from assistant.backends import BackendError, chat_client
+    from assistant.service import build_pipeline
+
+    s: Settings = ctx.obj
+    kb = _kb(ctx)
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("Preparing the embedded model (first run only)", total=None, visible=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=True)
+
+        if s.llm == "local":
+            err.print("Starting the embedded model...", style="dim")
+        try:
+            llm = chat_client(s, progress)
+        except BackendError as exc:
+            raise CliError(str(exc)) from None
+    return build_pipeline(s, kb, llm)
+
+
+class _TerminalEvents(Events):
+    """Stage names on stderr; the answer streams into a live view that ends as the checked answer."""
+
+    def __init__(self, live: Any) -> None:
+        self.live = live
+        self.streamed = ""
+
+    def stage(self, name: str) -> None:
+        if not self.streamed:
+            self.live.update(Text(STAGES.get(name, name) + "...", style="dim"))
+
+    def text(self, piece: str) -> None:
+        self.streamed += piece
+        self.live.update(Text(self.streamed))
+
+
+def _render(answer: Answer) -> None:
+    """The checked answer, then its sources (or the closest documents when it abstained)."""
+    style = {"answered": None, "abstained": "yellow", "blocked": "red", "error": "red"}[answer.status]
+    out.print(Text(answer.answer, style=style or ""))
+    if answer.citations:
+        out.print("\nSources:", style="bold")
+        for c in answer.citations:
+            where = f" › {c.section}" if c.section else ""
+            quote = " ".join(c.quote.split())
+            out.print(Text(f"[{c.n}] {c.title}{where} ({c.source}, chars {c.start}-{c.end})"))
+            out.print(Text(f"    “{quote[:240]}{'…' if len(quote) > 240 else ''}”", style="dim"))
+    elif answer.status == "abstained" and answer.closest:
+        out.print("\nClosest documents:", style="bold")
+        for ref in answer.closest:
+            where = f" › {ref.section}" if ref.section else ""
+            out.print(Text(f"- {ref.title}{where} ({ref.source})"))
+
+
+def _ask_once(pipeline: Pipeline, question: str, history: list[tuple[str, str]]) -> Answer:
+    from rich.live import Live
+
+    if not out.is_terminal:
+        return pipeline.answer(question, history)
+    with Live(Text(""), console=out, transient=True, refresh_per_second=12) as live:
+        answer = pipeline.answer(question, history, _TerminalEvents(live))
+    return answer
+
+
+@app.command()
+def ask(ctx: typer.Context, question: Annotated[str, typer.Argument(help="Your question, in any language.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as one JSON document.")] = False,
+        ) -> None:
+    """Answer a question from the guidance, citing the passages it rests on."""
+    if not question.strip():
+        raise CliError("the question is empty")
+    pipeline = _pipeline(ctx)
+    if as_json:
+        answer = pipeline.answer(question)
+        print(answer.model_dump_json())
+    else:
+        answer = _ask_once(pipeline, question, [])
+        _render(answer)
+    if answer.status == "error":
+        raise typer.Exit(1)
+
+
+@app.command()
+def chat(ctx: typer.Context) -> None:
+    """A conversation in the terminal: follow-up questions use the history (/new starts over)."""
+    pipeline = _pipeline(ctx)
+    history: list[tuple[str, str]] = []
+    out.print("Waymark chat. Ask about the guidance; /new starts a new conversation; an empty line quits.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            return
+        if not question:
+            return
+        if question == "/new":
+            history.clear()
+            out.print("(new conversation)", style="dim")
+            continue
+        answer = _ask_once(pipeline, question, history)
+        _render(answer)
+        out.print()
+        if answer.status in ("answered", "abstained"):
+            history.append((answer.standalone_question or question, answer.answer))
 
 
 @app.command()

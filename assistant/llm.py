@@ -103,29 +103,31 @@ class ChatClient:
 
 
 def classify(exc: BaseException) -> tuple[ErrorKind, str, float | None]:
-    """Map a backend exception to an ``ErrorKind``, a one-line detail and a Retry-After in seconds."""
-    import httpx
+    """Map a backend exception to an ``ErrorKind``, a one-line detail and a Retry-After in seconds.
+
+    openai wraps transport failures in its own types; the rest is matched by class name so it
+    holds for both httpx and httpx2 (which newer openai releases use).
+    """
     import openai
 
     retry_after: float | None = None
-    response = getattr(exc, "response", None)
-    if isinstance(response, httpx.Response):
-        header = response.headers.get("retry-after")
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if headers is not None:
         try:
-            retry_after = float(header) if header is not None else None
-        except ValueError:
+            value = headers.get("retry-after")
+            retry_after = float(value) if value is not None else None
+        except (TypeError, ValueError):
             retry_after = None
     detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if isinstance(exc, openai.APITimeoutError | TimeoutError) or "TimeoutException" in names:
         return "timeout", detail, None
-    if isinstance(exc, openai.APIConnectionError | httpx.ConnectError | ConnectionRefusedError):
+    if isinstance(exc, openai.APIConnectionError | ConnectionError) or "TransportError" in names:
         return "unreachable", detail, None
     if isinstance(exc, openai.RateLimitError):
         return "rate_limited", detail, retry_after
     if isinstance(exc, openai.APIStatusError):
         return ("server_error" if exc.status_code >= 500 else "rejected"), detail, retry_after
-    if isinstance(exc, httpx.TransportError | ConnectionError):
-        return "unreachable", detail, None
     if isinstance(exc, openai.APIError | ValueError):
         return "bad_response", detail, None
     return "internal", detail, None

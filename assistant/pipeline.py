@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from assistant.answer import Answer, Citation, GuardrailRecord, SourceRef, Status, Timings
 from assistant.citations import Similarity, build_citations, clean_markers, says_not_covered
+from assistant.events import Events
 from assistant.messages import MessageKey, message
 from assistant.prompts import NOT_COVERED, answer_messages, rewrite_messages
 from guardrails.stages import PassThroughRails, Rails
@@ -43,16 +44,6 @@ log = logging.getLogger(__name__)
 
 class Searcher(Protocol):
     def search(self, query: str, k: int | None = None) -> list[SearchHit]: ...
-
-
-class Events:
-    """What a caller (CLI, UI) hears while an answer is made. Override what you need."""
-
-    def stage(self, name: str) -> None:
-        """``checking_question``, ``rewriting``, ``searching``, ``writing``, ``checking_answer``."""
-
-    def text(self, piece: str) -> None:
-        """A piece of the model's answer as it streams (before citation checks)."""
 
 
 @dataclass(frozen=True)

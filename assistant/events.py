@@ -1,0 +1,21 @@
+"""What a caller (CLI, UI) hears while an answer is made. Light: no heavy imports here."""
+
+from __future__ import annotations
+
+STAGES = {
+    "checking_question": "Checking the question",
+    "rewriting": "Understanding the follow-up",
+    "searching": "Searching the guidance",
+    "writing": "Writing the answer",
+    "checking_answer": "Checking the answer",
+}
+
+
+class Events:
+    """Override what you need; the defaults ignore everything."""
+
+    def stage(self, name: str) -> None:
+        """One of ``STAGES``' keys, as the pipeline enters it."""
+
+    def text(self, piece: str) -> None:
+        """A piece of the model's answer as it streams (before citation checks)."""

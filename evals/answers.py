@@ -1,0 +1,112 @@
+"""Answer-quality cases and deterministic checks: facts, citations, abstention.
+
+A case file (YAML) holds questions with the facts a correct answer states. A fact is a list
+of alternatives; the answer states the fact when any alternative appears in it (case- and
+accent-insensitive, numbers compared without separators so 2,000 = 2.000 = 2 000; an
+alternative written ``re:...`` is a regular expression). Unanswerable cases must abstain.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.answer import Answer
+
+Kind = Literal["answerable", "unanswerable"]
+
+
+class AnswerCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Kind = "answerable"
+    question: str
+    language: str
+    sources: list[str] = Field(default_factory=list)
+    """Files that hold the answer (any of them counts)."""
+    facts: list[list[str]] = Field(default_factory=list)
+    """Every fact must be stated; each fact is a list of acceptable alternatives."""
+    evidence: str | None = None
+    """A verbatim span of the source that supports the answer."""
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("facts")
+    @classmethod
+    def _non_empty(cls, v: list[list[str]]) -> list[list[str]]:
+        if any(not alts or any(not a.strip() for a in alts) for alts in v):
+            raise ValueError("each fact needs at least one non-empty alternative")
+        for alts in v:
+            for a in alts:
+                if a.startswith("re:"):
+                    re.compile(a[3:])
+        return v
+
+
+class AnswerSuite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite: str
+    description: str = ""
+    corpus: str = ""
+    """Where the documents live, relative to the repository root (e.g. ``../shared/seeds``)."""
+    cases: list[AnswerCase]
+
+    @field_validator("cases")
+    @classmethod
+    def _unique_ids(cls, v: list[AnswerCase]) -> list[AnswerCase]:
+        ids = [c.id for c in v]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate case ids: {dupes}")
+        for c in v:
+            if c.kind == "answerable" and not c.facts:
+                raise ValueError(f"answerable case {c.id} has no facts")
+        return v
+
+
+def load_suite(path: Path) -> AnswerSuite:
+    return AnswerSuite.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def normalise(text: str) -> str:
+    """Casefolded, accents removed, numbers without separators, whitespace collapsed."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"(?<=\d)[.,\u00a0\u202f '’](?=\d{3}\b)", "", text)
+    text = text.replace("\u05f3", "'").replace("״", '"')
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def states(answer: str, alternatives: Sequence[str]) -> bool:
+    norm = normalise(answer)
+    for alt in alternatives:
+        if alt.startswith("re:"):
+            if re.search(alt[3:], answer, re.IGNORECASE) or re.search(alt[3:], norm, re.IGNORECASE):
+                return True
+        elif normalise(alt) in norm:
+            return True
+    return False
+
+
+def facts_found(answer: Answer, case: AnswerCase) -> tuple[int, int]:
+    """(facts stated, facts expected); only an answered status can state facts."""
+    if answer.status != "answered":
+        return 0, len(case.facts)
+    return sum(1 for alts in case.facts if states(answer.answer, alts)), len(case.facts)
+
+
+def citations_verbatim(answer: Answer, documents: dict[str, str]) -> tuple[int, int]:
+    """(citations whose quote is exactly ``document[start:end]``, citations checked)."""
+    ok = 0
+    for c in answer.citations:
+        text = documents.get(c.source)
+        if text is not None and text[c.start:c.end] == c.quote and c.quote:
+            ok += 1
+    return ok, len(answer.citations)
