@@ -164,9 +164,13 @@ def build_citations(answer: str, hits: Sequence[SearchHit], similarity: Similari
     for n in claims:
         if not 1 <= n <= len(hits):
             continue
-        hit = hits[n - 1]
-        s, e = best_quote(hit, claims[n], similarity)
-        citations.append(Citation(n=n, source=hit.source, title=hit.title, section=hit.section,
-                                  quote=hit.text[s:e], start=hit.start + s, end=hit.start + e,
-                                  score=round(hit.similarity, 4), language=hit.language))
+        s, e = best_quote(hits[n - 1], claims[n], similarity)
+        citations.append(citation(n, hits[n - 1], s, e))
     return citations
+
+
+def citation(n: int, hit: SearchHit, start: int, end: int) -> Citation:
+    """Passage ``n``'s text ``[start:end]`` (offsets into the passage) as a citation into its source."""
+    return Citation(n=n, source=hit.source, title=hit.title, section=hit.section, quote=hit.text[start:end],
+                    start=hit.start + start, end=hit.start + end, score=round(hit.similarity, 4),
+                    language=hit.language)

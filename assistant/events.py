@@ -6,6 +6,7 @@ STAGES = {
     "checking_question": "Checking the question",
     "rewriting": "Understanding the follow-up",
     "searching": "Searching the guidance",
+    "reading": "Finding the passages that answer",
     "writing": "Writing the answer",
     "checking_answer": "Checking the answer",
 }

@@ -39,6 +39,8 @@ class ScriptedChatModel(BaseChatModel):
 
     script: list[Any] = Field(default_factory=list)
     received: list[list[BaseMessage]] = Field(default_factory=list)
+    options: list[dict[str, Any]] = Field(default_factory=list)
+    """The call options (e.g. ``response_format``) of each call, in order."""
     name_: str = "scripted"
 
     def enqueue(self, *replies: str | BaseException | Scripted) -> ScriptedChatModel:
@@ -49,8 +51,9 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _next(self, messages: list[BaseMessage]) -> Scripted:
+    def _next(self, messages: list[BaseMessage], options: dict[str, Any]) -> Scripted:
         self.received.append(list(messages))
+        self.options.append(dict(options))
         if not self.script:
             raise ScriptExhausted(f"ScriptedChatModel called {len(self.received)} times; script is empty")
         reply = self.script.pop(0)
@@ -60,7 +63,7 @@ class ScriptedChatModel(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        reply = self._next(messages)
+        reply = self._next(messages, kwargs)
         if reply.fail_after is not None and reply.error is not None:
             raise reply.error
         meta = {"finish_reason": "stop"} if reply.finish else {}
@@ -68,7 +71,7 @@ class ScriptedChatModel(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        reply = self._next(messages)
+        reply = self._next(messages, kwargs)
         pieces = re.findall(r"\S+\s*|\s+", reply.text)
         for i, piece in enumerate(pieces):
             if reply.fail_after is not None and i >= reply.fail_after:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -66,14 +66,18 @@ class ChatClient:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
 
-    def stream(self, messages: Sequence[BaseMessage], on_text: Callable[[str], None] | None = None) -> Generation:
-        """Stream a reply, retrying retryable failures that happen before any text arrived."""
+    def stream(self, messages: Sequence[BaseMessage], on_text: Callable[[str], None] | None = None,
+               **options: Any) -> Generation:
+        """Stream a reply, retrying retryable failures that happen before any text arrived.
+
+        ``options`` go to the model call (e.g. ``response_format`` for a JSON schema).
+        """
         gen = Generation()
         start = time.perf_counter()
         for attempt in range(1, self.retry.retries + 2):
             gen.attempts = attempt
             try:
-                for chunk in self.model.stream(list(messages)):
+                for chunk in self.model.stream(list(messages), **options):
                     piece = chunk.content if isinstance(chunk.content, str) else ""
                     if piece:
                         if gen.first_token_s is None:
@@ -97,9 +101,9 @@ class ChatClient:
                 self.sleep(self.retry.delay(attempt, retry_after))
         return gen
 
-    def complete(self, messages: Sequence[BaseMessage]) -> Generation:
-        """A short non-streamed call (e.g. rewriting a follow-up); same retry policy."""
-        return self.stream(messages)
+    def complete(self, messages: Sequence[BaseMessage], **options: Any) -> Generation:
+        """A call whose text nobody watches arrive (rewrites, extraction); same retry policy."""
+        return self.stream(messages, **options)
 
 
 def classify(exc: BaseException) -> tuple[ErrorKind, str, float | None]:

@@ -5,10 +5,12 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 1. ``check_input``        guardrails on the question (may redact it, or block)
 2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone
 3. ``retrieve``           search the guidance; abstain if nothing is close enough
-4. ``build_prompt``       numbered, fenced passages + the question
-5. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
-6. ``cite``               keep only valid [n] markers; quotes with exact offsets; abstain if uncited
-7. ``check_output``       guardrails on the answer (may change it, or block)
+4. ``extract_quotes``     strategy "extract" only: the model picks the sentences that answer
+                          from a closed list (verbatim by construction); none means abstain
+5. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
+6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
+7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited
+8. ``check_output``       guardrails on the answer (may change it, or block)
 
 Each step reads and writes one ``Turn``; a step that settles the outcome (blocked,
 abstained, error) sets ``turn.status`` and the remaining steps are skipped. ``assemble``
@@ -23,13 +25,20 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
+from assistant import quotes
 from assistant.answer import Answer, Citation, GuardrailRecord, SourceRef, Status, Timings
-from assistant.citations import Similarity, build_citations, clean_markers, says_not_covered
+from assistant.citations import Similarity, build_citations, citation, clean_markers, says_not_covered
 from assistant.events import Events
 from assistant.messages import MessageKey, message
-from assistant.prompts import NOT_COVERED, answer_messages, rewrite_messages
+from assistant.prompts import (
+    NOT_COVERED,
+    answer_messages,
+    extract_messages,
+    quote_answer_messages,
+    rewrite_messages,
+)
 from guardrails.stages import PassThroughRails, Rails
 from knowledge.language import UNDETERMINED, detect_language
 from knowledge.models import SearchHit
@@ -46,8 +55,15 @@ class Searcher(Protocol):
     def search(self, query: str, k: int | None = None) -> list[SearchHit]: ...
 
 
+Strategy = Literal["extract", "cite"]
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
+    strategy: Strategy = "cite"
+    """``cite``: one call, the model writes [n] after each claim. ``extract``: the model first picks
+    the sentences that answer (a JSON-schema enum), then writes the answer from them alone."""
+    max_quotes: int = 2
     passages: int = 3
     """Passages in the prompt."""
     search_k: int = 5
@@ -68,6 +84,7 @@ class Turn:
     query: str = ""
     hits: list[SearchHit] = field(default_factory=list)
     passages: list[SearchHit] = field(default_factory=list)
+    quotes: list[quotes.Unit] = field(default_factory=list)
     prompt: list[BaseMessage] = field(default_factory=list)
     generation: Generation | None = None
     text: str = ""
@@ -96,8 +113,8 @@ class Pipeline:
         self.config = config or AnswerConfig()
         self.similarity = similarity
         self.steps: list[Callable[[Turn, Events], None]] = [
-            self.check_input, self.rewrite_follow_up, self.retrieve, self.build_prompt,
-            self.generate, self.cite, self.check_output,
+            self.check_input, self.rewrite_follow_up, self.retrieve, self.extract_quotes,
+            self.build_prompt, self.generate, self.cite, self.check_output,
         ]
 
     def answer(self, question: str, history: Sequence[tuple[str, str]] = (), events: Events | None = None) -> Answer:
@@ -146,8 +163,31 @@ class Pipeline:
         if best < self.config.abstain_below:
             turn.settle("abstained", "low_retrieval_score", "not_covered")
 
+    def extract_quotes(self, turn: Turn, events: Events) -> None:
+        if self.config.strategy != "extract":
+            return
+        events.stage("reading")
+        candidates = quotes.units(turn.passages)
+        gen = self.llm.complete(extract_messages(turn.query, turn.passages),
+                                response_format=quotes.response_format(candidates, self.config.max_quotes))
+        if gen.error and not gen.text:
+            turn.settle("error", f"llm_{gen.error}", "error")
+            return
+        picked = quotes.parse(gen.text, candidates)
+        if picked is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
+            log.info("trace %s: unusable quote extraction %r; falling back to cited answering",
+                     turn.trace_id, gen.text[:200])
+        elif not picked:
+            turn.settle("abstained", "no_quote", "not_covered")
+        else:
+            turn.quotes = picked
+
     def build_prompt(self, turn: Turn, events: Events) -> None:
-        turn.prompt = answer_messages(turn.query, turn.passages, turn.language)
+        if turn.quotes:
+            quoted = [(_where(turn.passages[u.n - 1]), u.text) for u in turn.quotes]
+            turn.prompt = quote_answer_messages(turn.query, quoted, turn.language)
+        else:
+            turn.prompt = answer_messages(turn.query, turn.passages, turn.language)
 
     def generate(self, turn: Turn, events: Events) -> None:
         events.stage("writing")
@@ -165,6 +205,9 @@ class Pipeline:
             turn.settle("error", f"llm_{gen.error}", "error")
 
     def cite(self, turn: Turn, events: Events) -> None:
+        if turn.quotes:
+            self._cite_quotes(turn)
+            return
         cleaned, used, dropped = clean_markers(turn.text, range(1, len(turn.passages) + 1))
         if dropped:
             log.info("trace %s: dropped citation markers %s (only %d passages)", turn.trace_id, dropped,
@@ -180,6 +223,17 @@ class Pipeline:
         else:
             turn.text = cleaned + (f"\n\n{message('cut', turn.language)}" if cut else "")
             turn.citations = build_citations(cleaned, turn.passages, self.similarity)
+
+    def _cite_quotes(self, turn: Turn) -> None:
+        """Extract strategy: the answer rests on the picked quotes, which become its citations."""
+        cut = turn.generation is not None and turn.generation.truncated
+        if says_not_covered(turn.text, has_valid_citation=False):
+            turn.settle("abstained", "model_not_covered", "not_covered")
+            return
+        text, _used, _dropped = clean_markers(turn.text, [])  # markers the model invented mean nothing here
+        markers = "".join(f"[{n}]" for n in dict.fromkeys(u.n for u in turn.quotes))
+        turn.text = f"{text} {markers}" + (f"\n\n{message('cut', turn.language)}" if cut else "")
+        turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end) for u in turn.quotes]
 
     def check_output(self, turn: Turn, events: Events) -> None:
         events.stage("checking_answer")
@@ -211,6 +265,10 @@ class Pipeline:
             reason=turn.reason,
             truncated=bool(turn.generation and turn.generation.truncated),
         )
+
+
+def _where(hit: SearchHit) -> str:
+    return hit.title + (f" — {hit.section}" if hit.section else "")
 
 
 def _language(question: str, history: Sequence[tuple[str, str]]) -> str:

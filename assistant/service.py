@@ -23,8 +23,11 @@ def open_knowledge_base(settings: Settings) -> KnowledgeBase:
 
 
 def answer_config(settings: Settings) -> AnswerConfig:
-    return AnswerConfig(passages=settings.answer_passages, search_k=max(settings.k, settings.answer_passages),
-                        abstain_below=settings.abstain_below, history_turns=settings.history_turns)
+    strategy = settings.answer_strategy
+    if strategy == "auto":
+        strategy = "extract" if settings.llm == "local" else "cite"
+    return AnswerConfig(strategy=strategy, passages=settings.answer_passages,
+                        search_k=max(settings.k, settings.answer_passages), abstain_below=settings.abstain_below, history_turns=settings.history_turns)
 
 
 def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]], Sequence[float]]:

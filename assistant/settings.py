@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(None, ge=1)
 
     # --- answering ---
+    answer_strategy: Literal["auto", "extract", "cite"] = "auto"
+    """``auto``: ``extract`` for the embedded model, ``cite`` for hosted ones (see docs/decisions)."""
     answer_passages: int = Field(3, ge=1, le=20)
     """How many retrieved passages go into the prompt (each costs ~250 prompt tokens)."""
     abstain_below: float = Field(0.80, ge=0.0, le=1.0)

@@ -321,3 +321,58 @@ def test_input_rail_redaction_reaches_retrieval_and_output_rail_blocks() -> None
     assert searcher.queries == ["my [REDACTED] question"]
     assert a.status == "blocked" and a.citations == [] and a.answer == "I can't help with that request."
     assert [g.stage for g in a.guardrails] == ["input", "output"]
+
+
+# --- the extract-then-answer strategy ---------------------------------------------------------------
+def extract(*replies: object, **cfg: object) -> tuple[Pipeline, ScriptedChatModel, Searcher]:
+    return make(*replies, strategy="extract", **cfg)
+
+
+def test_extract_picks_verbatim_quotes_then_answers_from_them() -> None:
+    pipeline, model, _ = extract('{"quotes": ["Projects last three to six months. Each project has a sponsor."]}',
+                                 "Projects run for three to six months.")
+    events = Recorder()
+    a = pipeline.answer("How long do projects last?", events=events)
+    assert a.status == "answered"
+    assert a.answer == "Projects run for three to six months. [2]"
+    assert [(c.n, c.quote) for c in a.citations] == [(2, "Projects last three to six months. Each project has a sponsor.")]
+    check_quotes(a)
+    schema = model.options[0]["response_format"]["json_schema"]["schema"]
+    enum = schema["properties"]["quotes"]["items"]["enum"]
+    assert "Projects last three to six months. Each project has a sponsor." in enum and enum[-1] == "NONE"
+    assert "response_format" not in model.options[1]
+    answer_prompt = str(model.received[1][1].content)
+    assert '"Projects last three to six months. Each project has a sponsor."' in answer_prompt and "<passage" not in answer_prompt
+    assert events.stages == ["checking_question", "searching", "reading", "writing", "checking_answer"]
+    assert "".join(events.pieces) == "Projects run for three to six months."
+
+
+def test_extract_two_quotes_from_two_passages() -> None:
+    pipeline, _, _ = extract(
+        '{"quotes": ["The team was set up in 2016 inside the Cabinet Office. It works with more than 2,000 '
+        'academics.", "Projects last three to six months. Each project has a sponsor."]}',
+        "It began in 2016 and each project has a sponsor [4].")
+    a = pipeline.answer("When did it begin and who backs projects?")
+    assert a.answer == "It began in 2016 and each project has a sponsor. [1][2]"  # invented [4] removed
+    assert [c.n for c in a.citations] == [1, 2]
+    check_quotes(a)
+
+
+def test_extract_none_abstains_after_one_call() -> None:
+    pipeline, model, _ = extract('{"quotes": ["NONE"]}')
+    a = pipeline.answer("What is the team's budget?")
+    assert a.status == "abstained" and a.reason == "no_quote" and len(model.received) == 1
+
+
+@pytest.mark.parametrize("reply", ["not json at all", '{"quotes": ["The team began in 2017."]}', '{"q": 1}'])
+def test_unusable_extraction_falls_back_to_cited_answering(reply: str) -> None:
+    pipeline, model, _ = extract(reply, "Set up in 2016 [1].")
+    a = pipeline.answer("When was the team set up?")
+    assert a.status == "answered" and a.citations[0].n == 1
+    assert "<passage" in str(model.received[1][1].content)
+
+
+def test_extract_model_failure_is_an_error() -> None:
+    pipeline, _, _ = extract(_connection_error(), _connection_error())
+    a = pipeline.answer("When was the team set up?")
+    assert a.status == "error" and a.reason == "llm_unreachable"
