@@ -27,7 +27,8 @@ def answer_config(settings: Settings) -> AnswerConfig:
     if strategy == "auto":
         strategy = "extract" if settings.llm == "local" else "cite"
     return AnswerConfig(strategy=strategy, passages=settings.answer_passages,
-                        search_k=max(settings.k, settings.answer_passages), abstain_below=settings.abstain_below, history_turns=settings.history_turns)
+                        search_k=max(settings.k, settings.answer_passages),
+                        abstain_below=settings.abstain_below, history_turns=settings.history_turns)
 
 
 def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]], Sequence[float]]:

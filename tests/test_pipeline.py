@@ -335,14 +335,15 @@ def test_extract_picks_verbatim_quotes_then_answers_from_them() -> None:
     a = pipeline.answer("How long do projects last?", events=events)
     assert a.status == "answered"
     assert a.answer == "Projects run for three to six months. [2]"
-    assert [(c.n, c.quote) for c in a.citations] == [(2, "Projects last three to six months. Each project has a sponsor.")]
+    line = "Projects last three to six months. Each project has a sponsor."
+    assert [(c.n, c.quote) for c in a.citations] == [(2, line)]
     check_quotes(a)
     schema = model.options[0]["response_format"]["json_schema"]["schema"]
     enum = schema["properties"]["quotes"]["items"]["enum"]
     assert "Projects last three to six months. Each project has a sponsor." in enum and enum[-1] == "NONE"
     assert "response_format" not in model.options[1]
     answer_prompt = str(model.received[1][1].content)
-    assert '"Projects last three to six months. Each project has a sponsor."' in answer_prompt and "<passage" not in answer_prompt
+    assert f'"{line}"' in answer_prompt and "<passage" not in answer_prompt
     assert events.stages == ["checking_question", "searching", "reading", "writing", "checking_answer"]
     assert "".join(events.pieces) == "Projects run for three to six months."
 
