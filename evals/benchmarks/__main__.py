@@ -41,8 +41,16 @@ def main() -> None:
     section("Query latency", latency.run((1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)))
     section("Process", f"Peak RSS of the whole benchmark process: {peak_rss_mb():.0f} MB; "
                        f"wall time {time.time() - t0:.0f} s.")
-    if args.out:
-        args.out.write_text("\n".join(parts), encoding="utf-8")
+    if args.out:  # sections other scripts recorded (e.g. answer quality) are kept
+        kept = _other_sections(args.out, "\n".join(parts))
+        args.out.write_text("\n".join(parts) + kept, encoding="utf-8")
+
+
+def _other_sections(path: Path, new: str) -> str:
+    if not path.exists():
+        return ""
+    old = path.read_text(encoding="utf-8").split("\n## ")[1:]
+    return "".join(f"\n## {s.rstrip()}\n" for s in old if f"## {s.splitlines()[0]}\n" not in new)
 
 
 def _cores() -> int:
