@@ -68,7 +68,7 @@ class AnswerConfig:
     """Passages in the prompt."""
     search_k: int = 5
     """Hits retrieved (the extra ones are offered as "closest documents" when abstaining)."""
-    abstain_below: float = 0.80
+    abstain_below: float = 0.78
     history_turns: int = 4
 
 

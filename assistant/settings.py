@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     """``auto``: ``extract`` for the embedded model, ``cite`` for hosted ones (see docs/decisions)."""
     answer_passages: int = Field(3, ge=1, le=20)
     """How many retrieved passages go into the prompt (each costs ~250 prompt tokens)."""
-    abstain_below: float = Field(0.80, ge=0.0, le=1.0)
+    abstain_below: float = Field(0.78, ge=0.0, le=1.0)
     """Abstain without asking the model when the best passage's cosine similarity is below this."""
     history_turns: int = Field(4, ge=0, le=50)
     """Earlier question/answer pairs kept for follow-ups."""

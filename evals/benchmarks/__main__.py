@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evals.benchmarks import latency, retrieval_xquad, seeds, throughput
+from evals.benchmarks import abstain, latency, retrieval_xquad, seeds, throughput
 from evals.benchmarks.common import REPO, peak_rss_mb
 
 
@@ -37,6 +37,7 @@ def main() -> None:
     section("Cross-lingual retrieval over ../shared/seeds (30 own cases)", seeds.run())
     section("Retrieval on XQuAD", retrieval_xquad.run(200 if args.quick else None,
                                                        log=lambda s: print(s, file=sys.stderr)))
+    section("Abstention threshold (retrieval confidence)", abstain.run())
     section("Ingestion throughput", throughput.run())
     section("Query latency", latency.run((1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)))
     section("Process", f"Peak RSS of the whole benchmark process: {peak_rss_mb():.0f} MB; "
