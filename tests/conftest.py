@@ -56,14 +56,27 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_kb(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose index holds the sample corpus (read-only; shared by the session)."""
+    return tmp_path_factory.mktemp("sample-kb")
+
+
+@pytest.fixture(scope="session")
+def sample_kb(sample_data_dir: Path) -> Any:
     """A knowledge base holding the sample corpus, ingested once for the session (read-only)."""
     from knowledge.base import KnowledgeBase
 
-    kb = KnowledgeBase.open(tmp_path_factory.mktemp("sample-kb"))
+    kb = KnowledgeBase.open(sample_data_dir)
     report = kb.ingestor.ingest([SAMPLE])
     assert report.ok, [o.line() for o in report.outcomes]
     return kb
+
+
+def sample_texts() -> dict[str, str]:
+    """Each sample document's ingested text (what citation offsets point into)."""
+    from knowledge.loaders import load_document
+
+    return {p.name: load_document(p, 50_000_000).text for p in sorted(SAMPLE.iterdir()) if p.is_file()}
 
 
 def waymark_cmd() -> list[str]:

@@ -1,0 +1,142 @@
+"""Machine translation to a pivot language (English), done once per text unit and kept.
+
+The embedded 1.5B model reads Hebrew, Danish and French passages poorly but translates a
+single paragraph faithfully, so non-English passages are translated unit by unit (the same
+units the extract strategy quotes from) and the translations are stored beside the index,
+keyed by a hash of the unit's text, the target language and the prompt version. Work is
+committed unit by unit: an interrupted run resumes where it stopped, and re-ingesting an
+unchanged document costs nothing. Citations always point at the original text; the
+translation is only what the model reads (and what a UI may show, marked as machine
+translation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+if TYPE_CHECKING:
+    from assistant.llm import ChatClient
+
+PIVOT = "en"
+PROMPT_VERSION = "t1"
+SYSTEM = (
+    "Translate the user's text into English. Keep every name, number, date, amount and title exactly; "
+    "give a name's original spelling in brackets when you transliterate it. Reply with the translation only."
+)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS translations (
+    key TEXT PRIMARY KEY,
+    source_language TEXT NOT NULL,
+    target_language TEXT NOT NULL,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    translation TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+def unit_key(text: str, target: str = PIVOT) -> str:
+    return hashlib.sha256(f"{PROMPT_VERSION}\x00{target}\x00{' '.join(text.split())}".encode()).hexdigest()
+
+
+class TranslationStore:
+    """A small SQLite table of translations; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(SCHEMA)
+
+    def get_many(self, texts: Iterable[str], target: str = PIVOT) -> dict[str, str]:
+        """``{text: translation}`` for the texts already translated."""
+        by_key = {unit_key(t, target): t for t in texts}
+        found: dict[str, str] = {}
+        keys = list(by_key)
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                rows = self._db.execute(
+                    f"SELECT key, translation FROM translations WHERE key IN ({','.join('?' * len(part))})", part)
+                found.update({by_key[k]: tr for k, tr in rows})
+        return found
+
+    def put(self, text: str, translation: str, source_language: str, model: str, seconds: float,
+            target: str = PIVOT) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (unit_key(text, target), source_language, target, model, text, translation,
+                              seconds, time.time()))
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM translations").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+@dataclass
+class TranslationReport:
+    units: int = 0
+    cached: int = 0
+    translated: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.units} passages to read in English: {self.cached} already translated, "
+                f"{self.translated} translated now, {self.failed} failed ({self.seconds:.0f} s)")
+
+
+class Translator:
+    def __init__(self, llm: ChatClient, store: TranslationStore, target: str = PIVOT) -> None:
+        self.llm = llm
+        self.store = store
+        self.target = target
+
+    def translate_one(self, text: str) -> str | None:
+        gen = self.llm.complete([SystemMessage(SYSTEM), HumanMessage(text)])
+        out = gen.text.strip()
+        if gen.error or not gen.finished or gen.finish_reason == "length" or not out:
+            return None
+        return out
+
+    def translate(self, units: Sequence[tuple[str, str]],
+                  progress: Callable[[int, int], None] | None = None) -> TranslationReport:
+        """Translate ``(text, language)`` units not yet in the store; each is saved as soon as done."""
+        report = TranslationReport()
+        todo_all = list(dict.fromkeys((t, lang) for t, lang in units if lang != self.target))
+        report.units = len(todo_all)
+        done = self.store.get_many([t for t, _ in todo_all], self.target)
+        todo = [(t, lang) for t, lang in todo_all if t not in done]
+        report.cached = report.units - len(todo)
+        t_start = time.perf_counter()
+        for i, (text, lang) in enumerate(todo, 1):
+            t0 = time.perf_counter()
+            out = self.translate_one(text)
+            if out is None:
+                report.failed += 1
+                report.errors.append(text[:80])
+            else:
+                self.store.put(text, out, lang, self.llm.name, time.perf_counter() - t0, self.target)
+                report.translated += 1
+            if progress:
+                progress(i, len(todo))
+        report.seconds = time.perf_counter() - t_start
+        return report
