@@ -17,6 +17,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
+    from assistant.llm import ChatClient
     from assistant.pipeline import Pipeline
     from knowledge.base import KnowledgeBase
 
@@ -165,13 +166,19 @@ def docs_remove(ctx: typer.Context,
 
 def _pipeline(ctx: typer.Context) -> Pipeline:
     """The answer pipeline for these settings; prepares the embedded model on first use."""
+    from assistant.service import build_pipeline
+
+    kb = _kb(ctx)
+    return build_pipeline(ctx.obj, kb, _llm(ctx))
+
+
+def _llm(ctx: typer.Context) -> ChatClient:
+    """The configured chat model; joins the embedded model's weights (with progress) on first use."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     from assistant.backends import BackendError, chat_client
-    from assistant.service import build_pipeline
 
     s: Settings = ctx.obj
-    kb = _kb(ctx)
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=err,
                   transient=True) as bar:
         task = bar.add_task("Preparing the embedded model (first run only)", total=None, visible=False)
@@ -182,10 +189,9 @@ def _pipeline(ctx: typer.Context) -> Pipeline:
         if s.llm == "local":
             err.print("Starting the embedded model...", style="dim")
         try:
-            llm = chat_client(s, progress)
+            return chat_client(s, progress)
         except BackendError as exc:
             raise CliError(str(exc)) from None
-    return build_pipeline(s, kb, llm)
 
 
 class _TerminalEvents(Events):
@@ -247,6 +253,35 @@ def ask(ctx: typer.Context, question: Annotated[str, typer.Argument(help="Your q
         answer = _ask_once(pipeline, question, [])
         _render(answer)
     if answer.status == "error":
+        raise typer.Exit(1)
+
+
+@app.command()
+def translate(ctx: typer.Context,
+              source: Annotated[list[str] | None, typer.Option(help="Only this document (repeatable).")] = None,
+              ) -> None:
+    """Translate non-English passages into English once, for the model to read (resumable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from assistant.translation import TranslationStore, Translator, pivot_units
+
+    s: Settings = ctx.obj
+    kb = _kb(ctx)
+    chunks = [(m["source"], text, m["language"]) for _id, text, m, _e in kb.store.iter_chunks()
+              if not source or m["source"] in source]
+    units = pivot_units(chunks)
+    store = TranslationStore(s.data_dir / "translations.sqlite")
+    missing = len(units) - len(store.get_many([t for t, _ in units]))
+    if not missing:
+        out.print(f"Nothing to translate: all {len(units)} non-English passages are already translated.")
+        return
+    translator = Translator(_llm(ctx), store)
+    with Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("translate", total=missing)
+        report = translator.translate(units, lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(report.summary(), markup=False)
+    if report.failed:
         raise typer.Exit(1)
 
 

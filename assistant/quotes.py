@@ -32,24 +32,32 @@ class Unit:
     text: str
 
 
+def text_units(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` worth quoting: its lines, long lines split into sentences, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        pieces = ([(line.start(), line.end())] if line.end() - line.start() <= LONG_LINE_CHARS
+                  else sentence_spans(text, line.start(), line.end()))
+        for s, e in pieces:
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e - s >= MIN_UNIT_CHARS:
+                spans.append((s, e))
+    return spans
+
+
 def units(passages: Sequence[SearchHit]) -> list[Unit]:
     """Distinct quotable units, in passage order (a text appearing twice keeps its first place)."""
     out: list[Unit] = []
     seen: set[str] = set()
     for n, hit in enumerate(passages, 1):
-        text = hit.text
-        for line in re.finditer(r"[^\n]+", text):
-            spans = ([(line.start(), line.end())] if line.end() - line.start() <= LONG_LINE_CHARS
-                     else sentence_spans(text, line.start(), line.end()))
-            for s, e in spans:
-                while s < e and text[s].isspace():
-                    s += 1
-                while e > s and text[e - 1].isspace():
-                    e -= 1
-                piece = text[s:e]
-                if len(piece) >= MIN_UNIT_CHARS and piece not in seen:
-                    seen.add(piece)
-                    out.append(Unit(n, s, e, piece))
+        for s, e in text_units(hit.text):
+            piece = hit.text[s:e]
+            if piece not in seen:
+                seen.add(piece)
+                out.append(Unit(n, s, e, piece))
     return out
 
 

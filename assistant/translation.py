@@ -104,6 +104,23 @@ class TranslationReport:
                 f"{self.translated} translated now, {self.failed} failed ({self.seconds:.0f} s)")
 
 
+def pivot_units(chunks: Iterable[tuple[str, str, str]], target: str = PIVOT) -> list[tuple[str, str]]:
+    """``(unit text, language)`` for every quotable unit of the chunks not in ``target``.
+
+    ``chunks`` are ``(source, text, language)``; units are the extract strategy's units, so a
+    translation maps one to one onto what the model may quote.
+    """
+    from assistant.quotes import text_units
+
+    out: dict[str, str] = {}
+    for _source, text, language in chunks:
+        if language in (target, "und"):
+            continue
+        for s, e in text_units(text):
+            out.setdefault(text[s:e], language)
+    return list(out.items())
+
+
 class Translator:
     def __init__(self, llm: ChatClient, store: TranslationStore, target: str = PIVOT) -> None:
         self.llm = llm
