@@ -263,7 +263,7 @@ def translate(ctx: typer.Context,
     """Translate non-English passages into English once, for the model to read (resumable)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from assistant.translation import TranslationStore, Translator, pivot_units
+    from assistant.translation import TranslationStore, Translator, index_translations, pivot_units
 
     s: Settings = ctx.obj
     kb = _kb(ctx)
@@ -272,16 +272,20 @@ def translate(ctx: typer.Context,
     units = pivot_units(chunks)
     store = TranslationStore(s.data_dir / "translations.sqlite")
     missing = len(units) - len(store.get_many([t for t, _ in units]))
-    if not missing:
+    failed = 0
+    if missing:
+        translator = Translator(_llm(ctx), store)
+        with Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("translate", total=missing)
+            report = translator.translate(units, lambda done, total: bar.update(task, completed=done, total=total))
+        out.print(report.summary(), markup=False)
+        failed = report.failed
+    else:
         out.print(f"Nothing to translate: all {len(units)} non-English passages are already translated.")
-        return
-    translator = Translator(_llm(ctx), store)
-    with Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("translate", total=missing)
-        report = translator.translate(units, lambda done, total: bar.update(task, completed=done, total=total))
-    out.print(report.summary(), markup=False)
-    if report.failed:
+    indexed = index_translations(kb.store, kb.embedder, store)
+    out.print(f"{indexed} translated chunks indexed for search", markup=False)
+    if failed:
         raise typer.Exit(1)
 
 

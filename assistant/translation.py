@@ -25,6 +25,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
+    from knowledge.embeddings import E5Embedder
+    from knowledge.store import KnowledgeStore
 
 PIVOT = "en"
 PROMPT_VERSION = "t1"
@@ -157,3 +159,36 @@ class Translator:
                 progress(i, len(todo))
         report.seconds = time.perf_counter() - t_start
         return report
+
+
+def pivot_text(text: str, translations: dict[str, str]) -> str | None:
+    """The chunk with each translated unit replaced by its translation; None if none is translated."""
+    from assistant.quotes import text_units
+
+    spans = text_units(text)
+    if not any(text[s:e] in translations for s, e in spans):
+        return None
+    return "\n".join(translations.get(text[s:e], text[s:e]) for s, e in spans)
+
+
+def index_translations(store: KnowledgeStore, embedder: E5Embedder, translations: TranslationStore,
+                       batch: int = 16) -> int:
+    """Embed every translated non-English chunk into the store's pivot collection; returns how many.
+
+    Retrieval then finds a Hebrew, Danish or French passage through its English translation
+    as well as through its own text.
+    """
+    from assistant.quotes import text_units
+    from knowledge.ingest import embedding_text
+    from knowledge.store import chunk_from_meta
+
+    chunks = [chunk_from_meta(cid, text, meta) for cid, text, meta, _e in store.iter_chunks()
+              if meta["language"] not in (PIVOT, "und")]
+    known = translations.get_many([c.text[s:e] for c in chunks for s, e in text_units(c.text)])
+    todo = [(c, t) for c in chunks if (t := pivot_text(c.text, known)) is not None]
+    for i in range(0, len(todo), batch):
+        part = todo[i:i + batch]
+        vectors = embedder.passages([embedding_text(c.model_copy(update={"text": t})) for c, t in part])
+        store.put_pivot([c.id for c, _ in part], vectors, [c.source for c, _ in part],
+                        [c.language for c, _ in part])
+    return len(todo)

@@ -131,9 +131,15 @@ class Retriever:
 
         rankings: list[tuple[list[str], float]] = []
         dense_ids: list[str] = []
+        pivot_sim: dict[str, float] = {}
         if cfg.dense:
             where = where_clause(sources, languages, pending)
-            dense_ids = [cid for cid, _ in self.store.query(qvec, n, where)]
+            sims = dict(self.store.query(qvec, n, where))
+            # a non-English chunk also competes through its English translation, if it has one
+            pivot_sim = dict(self.store.query(qvec, n, where, pivot=True))
+            for cid, sim in pivot_sim.items():
+                sims[cid] = max(sim, sims.get(cid, -1.0))
+            dense_ids = sorted(sims, key=lambda cid: -sims[cid])[:n]
             rankings.append((dense_ids, 1.0))
         lexical_ids: list[str] = []
         if cfg.lexical != "none" and cfg.lexical_weight > 0:
@@ -161,7 +167,7 @@ class Retriever:
                 section=meta["section"] or None, language=meta["language"], text=text,
                 start=meta["start"], end=meta["end"],
                 page=meta["page"] if meta["page"] >= 0 else None, score=round(fused[cid], 6),
-                similarity=round(float(np.dot(qvec, emb)), 6),
+                similarity=round(max(float(np.dot(qvec, emb)), pivot_sim.get(cid, -1.0)), 6),
                 dense_rank=dense_rank.get(cid), lexical_rank=lexical_rank.get(cid),
             ))
             if len(hits) == k:

@@ -60,6 +60,11 @@ class KnowledgeStore:
         self.docs: Collection = client.get_or_create_collection(
             f"{name}_documents", embedding_function=None,
         )
+        self.pivot: Collection = client.get_or_create_collection(
+            f"{name}_pivot", embedding_function=ef,  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        """Vectors of non-English chunks' machine translations, keyed by the original chunk's id."""
 
     # --- documents ---------------------------------------------------------------------
     def documents(self, include_pending: bool = False) -> list[DocumentRecord]:
@@ -99,7 +104,7 @@ class KnowledgeStore:
         """Make ``record.source`` hold exactly ``chunks``; see the module docstring.
         ``sparse`` holds each chunk's encoded sparse vector (see ``lexical.encode_sparse``)."""
         self._put_record(record, "pending")
-        self.chunks.delete(where={"source": record.source})
+        self._delete_chunks(record.source)
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
             metas = [_chunk_meta(c) for c in part]
@@ -117,7 +122,7 @@ class KnowledgeStore:
         got = self.docs.get(ids=[source], include=["metadatas"])
         if got["metadatas"]:  # marked first, so a crash mid-removal is finished by recover()
             self._upsert_record({**got["metadatas"][0], "status": "pending"})
-        self.chunks.delete(where={"source": source})
+        self._delete_chunks(source)
         self.docs.delete(ids=[source])
         return bool(got["ids"])
 
@@ -125,9 +130,21 @@ class KnowledgeStore:
         """Delete what an interrupted write left behind; returns the sources cleaned."""
         pending = self.pending_sources()
         for source in pending:
-            self.chunks.delete(where={"source": source})
+            self._delete_chunks(source)
             self.docs.delete(ids=[source])
         return pending
+
+    def _delete_chunks(self, source: str) -> None:
+        self.chunks.delete(where={"source": source})
+        self.pivot.delete(where={"source": source})
+
+    def put_pivot(self, ids: Sequence[str], embeddings: NDArray[np.float32], sources: Sequence[str],
+                  languages: Sequence[str]) -> None:
+        """Store translation vectors for chunks (``ids`` are the original chunks' ids)."""
+        if ids:
+            self.pivot.upsert(ids=list(ids), embeddings=embeddings,
+                              metadatas=[{"source": s, "language": lang} for s, lang in zip(sources, languages,
+                                                                                             strict=True)])
 
     def _put_record(self, record: DocumentRecord, status: str) -> None:
         meta = json.loads(record.model_dump_json())
@@ -158,11 +175,13 @@ class KnowledgeStore:
                        embs[j] if embs is not None else None)
             offset += len(ids)
 
-    def query(self, embedding: NDArray[np.float32], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the ``n`` nearest chunks."""
-        if n <= 0 or self.count() == 0:
+    def query(self, embedding: NDArray[np.float32], n: int, where: dict[str, Any] | None,
+              pivot: bool = False) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks, or of their translations."""
+        collection = self.pivot if pivot else self.chunks
+        if n <= 0 or collection.count() == 0:
             return []
-        got = self.chunks.query(query_embeddings=np.asarray([embedding], dtype=np.float32), n_results=n,
+        got = collection.query(query_embeddings=np.asarray([embedding], dtype=np.float32), n_results=n,
                                 where=where, include=["distances"])
         ids = got["ids"][0]
         dists = (got["distances"] or [[]])[0]

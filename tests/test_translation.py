@@ -6,7 +6,7 @@ from pathlib import Path
 
 from assistant.fake_llm import Scripted, ScriptedChatModel
 from assistant.llm import ChatClient, RetryPolicy
-from assistant.translation import TranslationStore, Translator, pivot_units, unit_key
+from assistant.translation import TranslationStore, Translator, index_translations, pivot_units, unit_key
 
 DA = "Forvaltningslaboratoriet blev oprettet i 2019.\n- Budgetloft på 400.000 kr.\n- ok"
 EN = "The lab was set up in 2019 and still runs today."
@@ -49,3 +49,36 @@ def test_cut_or_overlong_translation_is_not_kept(tmp_path: Path) -> None:
     llm, _ = client(Scripted("The lab was", finish=False))
     report = Translator(llm, store).translate([("Forvaltningslaboratoriet blev oprettet i 2019.", "da")])
     assert report.failed == 1 and store.count() == 0
+
+
+def test_translations_are_indexed_for_search_and_go_with_their_document(tmp_path: Path) -> None:
+    from assistant.quotes import text_units
+    from knowledge.base import KnowledgeBase
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    da = ("Forvaltningslaboratoriet\n\nForvaltningslaboratoriet blev oprettet i 2019 af ministeriet.\n\n"
+          "Hvert eksperiment havde et budgetloft på 400.000 kr. og varede højst 90 dage.\n")
+    (docs / "lab.da.txt").write_text(da, encoding="utf-8")
+    (docs / "garden.en.txt").write_text("Gardening\n\nTomatoes need sun and water every day in summer.\n",
+                                        encoding="utf-8")
+    kb = KnowledgeBase.open(tmp_path / "data")
+    assert kb.ingestor.ingest([docs]).ok
+    store = TranslationStore(tmp_path / "data" / "translations.sqlite")
+    english = {"Hvert eksperiment havde et budgetloft på 400.000 kr. og varede højst 90 dage.":
+               "Each experiment had a budget cap of DKK 400,000 and lasted at most 90 days."}
+    chunk_texts = [t for _i, t, m, _e in kb.store.iter_chunks() if m["language"] == "da"]
+    assert any(text[s:e] in english for text in chunk_texts for s, e in text_units(text))
+    for da_text, en_text in english.items():
+        store.put(da_text, en_text, "da", "test", 0.1)
+
+    question = "What was the budget cap for each experiment?"
+    before = {h.chunk_id: h.similarity for h in kb.retriever.search(question, k=5)}
+    assert index_translations(kb.store, kb.embedder, store) == 1
+    after = kb.retriever.search(question, k=5)
+    assert after[0].source == "lab.da.txt" and after[0].language == "da"
+    assert after[0].similarity > before[after[0].chunk_id]  # the English translation matched better
+    assert kb.store.pivot.count() == 1
+
+    kb.store.remove("lab.da.txt")
+    assert kb.store.pivot.count() == 0
