@@ -101,10 +101,19 @@ def says_not_covered(text: str, has_valid_citation: bool) -> bool:
     return not has_valid_citation and any(p in lowered for p in _NOT_COVERED_PHRASES)
 
 
+def numbers(text: str) -> set[str]:
+    """The numbers in ``text``, separators removed (so 2,000 = 2.000 = 2 000)."""
+    return {n for m in _NUMBER_RUN.findall(text) if (n := re.sub(r"[^\d]", "", m))}
+
+
+def unsupported_numbers(answer: str, evidence: str) -> set[str]:
+    """Numbers the answer states that the evidence does not (a cheap grounding check)."""
+    return numbers(answer) - numbers(evidence)
+
+
 def _terms(text: str) -> set[str]:
     """Words, plus numbers with their separators removed (so 400,000 matches 400.000 and 400 000)."""
-    numbers = {re.sub(r"[^\d]", "", m) for m in _NUMBER_RUN.findall(text)}
-    return set(tokenize(text)) | {f"#{n}" for n in numbers if n}
+    return set(tokenize(text)) | {f"#{n}" for n in numbers(text)}
 
 
 def _score(claim_terms: set[str], sentence: str) -> float:

@@ -263,6 +263,7 @@ def translate(ctx: typer.Context,
     """Translate non-English passages into English once, for the model to read (resumable)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from assistant.service import translations_path
     from assistant.translation import TranslationStore, Translator, index_translations, pivot_units
 
     s: Settings = ctx.obj
@@ -270,7 +271,7 @@ def translate(ctx: typer.Context,
     chunks = [(m["source"], text, m["language"]) for _id, text, m, _e in kb.store.iter_chunks()
               if not source or m["source"] in source]
     units = pivot_units(chunks)
-    store = TranslationStore(s.data_dir / "translations.sqlite")
+    store = TranslationStore(translations_path(s))
     missing = len(units) - len(store.get_many([t for t, _ in units]))
     failed = 0
     if missing:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked"]
+MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro"]
 
 LANGUAGE_NAMES = {
     "en": "English", "he": "Hebrew", "da": "Danish", "fr": "French", "de": "German", "es": "Spanish",
@@ -22,6 +22,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "cut": "(The answer was cut off before it finished.)",
         "uncited": "I could not find a passage in the guidance that supports an answer, so I will not guess.",
         "blocked": "I can't help with that request.",
+        "quote_intro": "The guidance says:",
     },
     "fr": {
         "not_covered": "Les documents d'orientation dont je dispose ne traitent pas de cette question.",
@@ -29,6 +30,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "cut": "(La réponse a été interrompue avant la fin.)",
         "uncited": "Je n'ai trouvé aucun passage des documents qui étaye une réponse ; je préfère ne pas deviner.",
         "blocked": "Je ne peux pas répondre à cette demande.",
+        "quote_intro": "Les documents indiquent :",
     },
     "da": {
         "not_covered": "Den vejledning, jeg har, dækker ikke dette spørgsmål.",
@@ -36,6 +38,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "cut": "(Svaret blev afbrudt, før det var færdigt.)",
         "uncited": "Jeg fandt ingen passage i vejledningen, der understøtter et svar, så jeg vil ikke gætte.",
         "blocked": "Det kan jeg ikke hjælpe med.",
+        "quote_intro": "Vejledningen siger:",
     },
     "he": {
         "not_covered": "ההנחיות שבידי אינן עוסקות בשאלה הזו.",
@@ -43,6 +46,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "cut": "(התשובה נקטעה לפני שהסתיימה.)",
         "uncited": "לא מצאתי בהנחיות קטע שתומך בתשובה, ולכן לא אנחש.",
         "blocked": "איני יכול לעזור בבקשה זו.",
+        "quote_intro": "ההנחיות אומרות:",
     },
     "de": {
         "not_covered": "Die mir vorliegenden Leitfäden behandeln diese Frage nicht.",
@@ -50,6 +54,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "cut": "(Die Antwort wurde abgebrochen, bevor sie fertig war.)",
         "uncited": "Ich habe keine Textstelle gefunden, die eine Antwort stützt, daher rate ich nicht.",
         "blocked": "Dabei kann ich nicht helfen.",
+        "quote_intro": "Der Leitfaden sagt:",
     },
     "es": {
         "not_covered": "Las guías de que dispongo no tratan esta pregunta.",
@@ -57,6 +62,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "cut": "(La respuesta se interrumpió antes de terminar.)",
         "uncited": "No encontré ningún pasaje de las guías que respalde una respuesta, así que no voy a adivinar.",
         "blocked": "No puedo ayudar con esa solicitud.",
+        "quote_intro": "Las guías dicen:",
     },
 }
 

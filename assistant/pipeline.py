@@ -23,13 +23,20 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from assistant import quotes
 from assistant.answer import Answer, Citation, GuardrailRecord, SourceRef, Status, Timings
-from assistant.citations import Similarity, build_citations, citation, clean_markers, says_not_covered
+from assistant.citations import (
+    Similarity,
+    build_citations,
+    citation,
+    clean_markers,
+    says_not_covered,
+    unsupported_numbers,
+)
 from assistant.events import Events
 from assistant.messages import MessageKey, message
 from assistant.prompts import (
@@ -38,6 +45,7 @@ from assistant.prompts import (
     extract_messages,
     quote_answer_messages,
     rewrite_messages,
+    where,
 )
 from guardrails.stages import PassThroughRails, Rails
 from knowledge.language import UNDETERMINED, detect_language
@@ -53,6 +61,12 @@ log = logging.getLogger(__name__)
 
 class Searcher(Protocol):
     def search(self, query: str, k: int | None = None) -> list[SearchHit]: ...
+
+
+class Translations(Protocol):
+    def get_many(self, texts: Iterable[str]) -> dict[str, str]:
+        """``{original: machine translation}`` for the texts that have one."""
+        ...
 
 
 Strategy = Literal["extract", "cite"]
@@ -106,8 +120,10 @@ class Turn:
 
 class Pipeline:
     def __init__(self, searcher: Searcher, llm: ChatClient, rails: Rails | None = None,
-                 config: AnswerConfig | None = None, similarity: Similarity | None = None) -> None:
+                 config: AnswerConfig | None = None, similarity: Similarity | None = None,
+                 translations: Translations | None = None) -> None:
         self.searcher = searcher
+        self.translations = translations
         self.llm = llm
         self.rails: Rails = rails or PassThroughRails()
         self.config = config or AnswerConfig()
@@ -167,8 +183,12 @@ class Pipeline:
         if self.config.strategy != "extract":
             return
         events.stage("reading")
-        candidates = quotes.units(turn.passages)
-        gen = self.llm.complete(extract_messages(turn.query, turn.passages),
+        texts = [p.text[s:e] for p in turn.passages for s, e in quotes.text_units(p.text)]
+        known = self.translations.get_many(texts) if self.translations else {}
+        candidates = quotes.units(turn.passages, known)
+        shown = [(where(p), "\n".join(u.shown for u in candidates if u.n == n) or p.text)
+                 for n, p in enumerate(turn.passages, 1)]
+        gen = self.llm.complete(extract_messages(turn.query, shown),
                                 response_format=quotes.response_format(candidates, self.config.max_quotes))
         if gen.error and not gen.text:
             turn.settle("error", f"llm_{gen.error}", "error")
@@ -184,7 +204,8 @@ class Pipeline:
 
     def build_prompt(self, turn: Turn, events: Events) -> None:
         if turn.quotes:
-            quoted = [(_where(turn.passages[u.n - 1]), u.text) for u in turn.quotes]
+            quoted = [(where(turn.passages[u.n - 1]) + (", machine translation" if u.translated else ""), u.shown)
+                      for u in turn.quotes]
             turn.prompt = quote_answer_messages(turn.query, quoted, turn.language)
         else:
             turn.prompt = answer_messages(turn.query, turn.passages, turn.language)
@@ -231,6 +252,12 @@ class Pipeline:
             turn.settle("abstained", "model_not_covered", "not_covered")
             return
         text, _used, _dropped = clean_markers(turn.text, [])  # markers the model invented mean nothing here
+        evidence = " ".join([turn.query] + [u.text + " " + u.shown for u in turn.quotes])
+        if unsupported_numbers(text, evidence):
+            # a small model that adds a number the quotes do not hold is not trusted: show the quotes
+            log.info("trace %s: answer %r has numbers not in its quotes; showing the quotes", turn.trace_id, text)
+            turn.reason = "answer_replaced_by_quotes"
+            text = message("quote_intro", turn.language) + " " + " … ".join(f"“{u.shown}”" for u in turn.quotes)
         markers = "".join(f"[{n}]" for n in dict.fromkeys(u.n for u in turn.quotes))
         turn.text = f"{text} {markers}" + (f"\n\n{message('cut', turn.language)}" if cut else "")
         turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end) for u in turn.quotes]
@@ -265,10 +292,6 @@ class Pipeline:
             reason=turn.reason,
             truncated=bool(turn.generation and turn.generation.truncated),
         )
-
-
-def _where(hit: SearchHit) -> str:
-    return hit.title + (f" — {hit.section}" if hit.section else "")
 
 
 def _language(question: str, history: Sequence[tuple[str, str]]) -> str:

@@ -60,9 +60,16 @@ def fence(text: str) -> str:
     return _FENCE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
+def where(passage: Passage) -> str:
+    """A passage's document title and section, as shown to the model."""
+    return passage.title + (f" — {passage.section}" if passage.section else "")
+
+
+def block(n: int, source: str, text: str) -> str:
+    return f'<passage n="{n}" source="{fence(source)}">\n{fence(text.strip())}\n</passage>'
+
 def passage_block(n: int, passage: Passage) -> str:
-    where = passage.title + (f" — {passage.section}" if passage.section else "")
-    return f'<passage n="{n}" source="{fence(where)}">\n{fence(passage.text.strip())}\n</passage>'
+    return block(n, where(passage), passage.text)
 
 
 def answer_messages(question: str, passages: Sequence[Passage], language: str) -> list[BaseMessage]:
@@ -72,15 +79,16 @@ def answer_messages(question: str, passages: Sequence[Passage], language: str) -
     return [SystemMessage(SYSTEM), HumanMessage(user)]
 
 
-def extract_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
-    blocks = "\n".join(passage_block(i, p) for i, p in enumerate(passages, 1))
+def extract_messages(question: str, passages: Sequence[tuple[str, str]]) -> list[BaseMessage]:
+    """``passages`` are (where, text) pairs as the model should read them (maybe translated)."""
+    blocks = "\n".join(block(i, source, text) for i, (source, text) in enumerate(passages, 1))
     return [SystemMessage(EXTRACT_SYSTEM), HumanMessage(f"{blocks}\n\nQuestion: {question}")]
 
 
 def quote_answer_messages(question: str, quotes: Sequence[tuple[str, str]], language: str) -> list[BaseMessage]:
     """``quotes`` are (where, text) pairs, already verified verbatim."""
-    lines = "\n".join(f'Quotation {i} (from {fence(where)}): "{fence(text)}"'
-                      for i, (where, text) in enumerate(quotes, 1))
+    lines = "\n".join(f'Quotation {i} (from {fence(source)}): "{fence(text)}"'
+                      for i, (source, text) in enumerate(quotes, 1))
     return [SystemMessage(QUOTE_ANSWER_SYSTEM),
             HumanMessage(f"{lines}\nQuestion: {question}\nAnswer in {language_name(language)}:")]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,12 @@ class Unit:
     """Offsets into the passage's text."""
     end: int
     text: str
+    shown: str = ""
+    """What the model reads: the text, or its machine translation into the pivot language."""
+
+    @property
+    def translated(self) -> bool:
+        return self.shown != self.text
 
 
 def text_units(text: str) -> list[tuple[int, int]]:
@@ -48,16 +54,21 @@ def text_units(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def units(passages: Sequence[SearchHit]) -> list[Unit]:
-    """Distinct quotable units, in passage order (a text appearing twice keeps its first place)."""
+def units(passages: Sequence[SearchHit], translations: Mapping[str, str] | None = None) -> list[Unit]:
+    """Distinct quotable units, in passage order (a text appearing twice keeps its first place).
+
+    With ``translations`` (original unit text -> pivot translation), a translated unit is shown
+    to the model in translation; it is still quoted and cited in the original.
+    """
     out: list[Unit] = []
     seen: set[str] = set()
     for n, hit in enumerate(passages, 1):
         for s, e in text_units(hit.text):
             piece = hit.text[s:e]
-            if piece not in seen:
-                seen.add(piece)
-                out.append(Unit(n, s, e, piece))
+            shown = (translations or {}).get(piece, piece)
+            if piece not in seen and shown not in seen:
+                seen.update((piece, shown))
+                out.append(Unit(n, s, e, piece, shown))
     return out
 
 
@@ -66,7 +77,7 @@ def schema(candidates: Sequence[Unit], max_quotes: int = 2) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {"quotes": {"type": "array", "minItems": 1, "maxItems": max_quotes,
-                                  "items": {"type": "string", "enum": [u.text for u in candidates] + [NONE]}}},
+                                  "items": {"type": "string", "enum": [u.shown for u in candidates] + [NONE]}}},
         "required": ["quotes"],
         "additionalProperties": False,
     }
@@ -91,7 +102,7 @@ def parse(reply: str, candidates: Sequence[Unit]) -> list[Unit] | None:
         return None
     if not isinstance(chosen, list):
         return None
-    by_text = {_norm(u.text): u for u in candidates}
+    by_text = {_norm(u.shown): u for u in candidates}
     picked: list[Unit] = []
     for item in chosen:
         if not isinstance(item, str) or item.strip() == NONE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.pipeline import AnswerConfig, Pipeline
@@ -40,4 +41,12 @@ def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]],
 
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails: Rails | None = None) -> Pipeline:
-    return Pipeline(kb.retriever, llm, rails, answer_config(settings), embedding_similarity(kb.embedder))
+    from assistant.translation import TranslationStore
+
+    translations = TranslationStore(translations_path(settings)) if settings.translate else None
+    return Pipeline(kb.retriever, llm, rails, answer_config(settings), embedding_similarity(kb.embedder),
+                    translations)
+
+
+def translations_path(settings: Settings) -> Path:
+    return settings.data_dir / "translations.sqlite"

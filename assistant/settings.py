@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # --- answering ---
     answer_strategy: Literal["auto", "extract", "cite"] = "auto"
     """``auto``: ``extract`` for the embedded model, ``cite`` for hosted ones (see docs/decisions)."""
+    translate: bool = True
+    """Let the model read non-English passages in their English machine translation, where
+    ``waymark translate`` has made one (citations always quote the original)."""
     answer_passages: int = Field(3, ge=1, le=20)
     """How many retrieved passages go into the prompt (each costs ~250 prompt tokens)."""
     abstain_below: float = Field(0.78, ge=0.0, le=1.0)

@@ -206,6 +206,7 @@ def main() -> None:
     parser.add_argument("--systems", default="waymark,langchain", help=f"comma-separated, from {SYSTEMS}")
     parser.add_argument("--data-dir", type=Path, default=None, help="index for the suite's corpus")
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    parser.add_argument("--every", type=int, default=1, help="only every K-th case (a spread-out sample)")
     parser.add_argument("--jsonl", type=Path, default=None, help="write every case's result here")
     parser.add_argument("--record", type=Path, default=None, help="write the table into this Markdown file")
     args = parser.parse_args()
@@ -214,8 +215,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown system(s) {unknown}; choose from {SYSTEMS}")
     suite = load_suite(args.suite)
-    if args.limit:
-        suite.cases = suite.cases[: args.limit]
+    suite.cases = suite.cases[:: max(1, args.every)][: args.limit]
     data_dir = args.data_dir or REPO / ".cache" / "eval" / suite.suite
 
     def log(line: str) -> None:

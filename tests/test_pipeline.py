@@ -377,3 +377,43 @@ def test_extract_model_failure_is_an_error() -> None:
     pipeline, _, _ = extract(_connection_error(), _connection_error())
     a = pipeline.answer("When was the team set up?")
     assert a.status == "error" and a.reason == "llm_unreachable"
+
+
+class Dictionary:
+    def __init__(self, entries: dict[str, str]) -> None:
+        self.entries = entries
+
+    def get_many(self, texts: object) -> dict[str, str]:
+        return {t: self.entries[t] for t in texts if t in self.entries}  # type: ignore[attr-defined]
+
+
+def test_extract_reads_translations_but_quotes_the_original() -> None:
+    original = "Projects last three to six months. Each project has a sponsor."
+    english = "PROJECTS RUN THREE TO SIX MONTHS; EACH HAS A SPONSOR."
+    model = ScriptedChatModel().enqueue(f'{{"quotes": ["{english}"]}}', "They run three to six months.")
+    pipeline = Pipeline(Searcher(), ChatClient(model, "scripted"), config=AnswerConfig(strategy="extract"),
+                        translations=Dictionary({original: english}))
+    a = pipeline.answer("How long do projects last?")
+    assert a.status == "answered" and a.answer == "They run three to six months. [2]"
+    assert [(c.n, c.quote) for c in a.citations] == [(2, original)]
+    check_quotes(a)
+    enum = model.options[0]["response_format"]["json_schema"]["schema"]["properties"]["quotes"]["items"]["enum"]
+    assert english in enum and original not in enum
+    assert english in str(model.received[0][1].content) and original not in str(model.received[0][1].content)
+    assert f'About, machine translation): "{english}"' in str(model.received[1][1].content)
+
+
+def test_extract_answer_with_a_number_not_in_the_quotes_is_replaced_by_the_quotes() -> None:
+    line = "Projects last three to six months. Each project has a sponsor."
+    pipeline, _, _ = extract(f'{{"quotes": ["{line}"]}}', "Projects last 18 months.")
+    a = pipeline.answer("How long do projects last?")
+    assert a.status == "answered" and a.reason == "answer_replaced_by_quotes"
+    assert a.answer == f"The guidance says: “{line}” [2]"
+    check_quotes(a)
+
+
+def test_numbers_from_the_question_or_quotes_are_supported() -> None:
+    line = "The team was set up in 2016 inside the Cabinet Office. It works with more than 2,000 academics."
+    pipeline, _, _ = extract(f'{{"quotes": ["{line}"]}}', "Since 2016 it has worked with over 2.000 academics.")
+    a = pipeline.answer("What has the team done since 2016?")
+    assert a.reason is None and a.answer.startswith("Since 2016")
