@@ -78,6 +78,10 @@ class AnswerConfig:
     """``cite``: one call, the model writes [n] after each claim. ``extract``: the model first picks
     the sentences that answer (a JSON-schema enum), then writes the answer from them alone."""
     max_quotes: int = 2
+    extract_passages: int = 5
+    """Passages whose lines compete to be quoted (extract strategy)."""
+    shortlist: int = 8
+    """Lines the model reads (extract strategy): the closest to the question by embeddings."""
     passages: int = 3
     """Passages in the prompt."""
     search_k: int = 5
@@ -183,17 +187,17 @@ class Pipeline:
         if self.config.strategy != "extract":
             return
         events.stage("reading")
+        turn.passages = turn.hits[: self.config.extract_passages]
         texts = [p.text[s:e] for p in turn.passages for s, e in quotes.text_units(p.text)]
         known = self.translations.get_many(texts) if self.translations else {}
-        candidates = quotes.units(turn.passages, known)
-        shown = [(where(p), "\n".join(u.shown for u in candidates if u.n == n) or p.text)
-                 for n, p in enumerate(turn.passages, 1)]
-        gen = self.llm.complete(extract_messages(turn.query, shown),
-                                response_format=quotes.response_format(candidates, self.config.max_quotes))
+        pool = quotes.shortlist(turn.query, quotes.units(turn.passages, known), self.similarity,
+                                self.config.shortlist)
+        gen = self.llm.complete(extract_messages(turn.query, [u.shown for u in pool]),
+                                response_format=quotes.response_format(len(pool), self.config.max_quotes))
         if gen.error and not gen.text:
             turn.settle("error", f"llm_{gen.error}", "error")
             return
-        picked = quotes.parse(gen.text, candidates)
+        picked = quotes.parse(gen.text, pool)
         if picked is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
             log.info("trace %s: unusable quote extraction %r; falling back to cited answering",
                      turn.trace_id, gen.text[:200])

@@ -1,9 +1,9 @@
 """Quotable units of the passages, for the extract-then-answer strategy.
 
-The model picks the sentences that answer from a closed list (a JSON-schema ``enum``), so a
-quote is verbatim by construction: the grammar cannot produce text that is not in a passage.
-A unit is a line of the passage (a paragraph, list item or heading), split into sentences
-when it is long.
+The candidate units (lines of the passages, long lines split into sentences) are ranked by
+embedding similarity to the question; the model reads the best few as numbered lines and
+answers with line numbers from a closed list (a JSON-schema ``enum``), so a quote is a unit
+of the source by construction: verbatim, with exact offsets.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.citations import Similarity
 from knowledge.chunking import sentence_spans
 from knowledge.models import SearchHit
 
-NONE = "NONE"
 LONG_LINE_CHARS = 280
 MIN_UNIT_CHARS = 12
 
@@ -72,48 +72,41 @@ def units(passages: Sequence[SearchHit], translations: Mapping[str, str] | None 
     return out
 
 
-def schema(candidates: Sequence[Unit], max_quotes: int = 2) -> dict[str, Any]:
-    """JSON schema: up to ``max_quotes`` of the units, or ``["NONE"]``."""
+def shortlist(question: str, candidates: Sequence[Unit], similarity: Similarity | None,
+              size: int) -> list[Unit]:
+    """The ``size`` units closest to the question (by embeddings, in the model's reading language),
+    kept in document order; without ``similarity``, the first ``size``."""
+    if similarity is None or len(candidates) <= size:
+        return list(candidates[:size])
+    scores = list(similarity(question, [u.shown for u in candidates]))
+    best = sorted(range(len(candidates)), key=lambda i: -scores[i])[:size]
+    return [candidates[i] for i in sorted(best)]
+
+
+def schema(lines: int, max_quotes: int = 2) -> dict[str, Any]:
+    """JSON schema: up to ``max_quotes`` line numbers from 1..``lines``, or ``[0]`` for none."""
     return {
         "type": "object",
-        "properties": {"quotes": {"type": "array", "minItems": 1, "maxItems": max_quotes,
-                                  "items": {"type": "string", "enum": [u.shown for u in candidates] + [NONE]}}},
-        "required": ["quotes"],
+        "properties": {"ids": {"type": "array", "minItems": 1, "maxItems": max_quotes,
+                               "items": {"type": "integer", "enum": list(range(lines + 1))}}},
+        "required": ["ids"],
         "additionalProperties": False,
     }
 
 
-def response_format(candidates: Sequence[Unit], max_quotes: int = 2) -> dict[str, Any]:
+def response_format(lines: int, max_quotes: int = 2) -> dict[str, Any]:
     """The OpenAI ``response_format`` (llama.cpp's server turns it into a grammar)."""
-    return {"type": "json_schema",
-            "json_schema": {"name": "quotes", "strict": True, "schema": schema(candidates, max_quotes)}}
+    return {"type": "json_schema", "json_schema": {"name": "lines", "strict": True,
+                                                   "schema": schema(lines, max_quotes)}}
 
 
-def parse(reply: str, candidates: Sequence[Unit]) -> list[Unit] | None:
-    """The chosen units; ``[]`` when the model chose NONE; None when the reply is not usable.
-
-    A backend that ignores the schema may paraphrase: a chosen text that is not exactly one of
-    the units (after whitespace normalisation) is discarded, never trusted.
-    """
+def parse(reply: str, pool: Sequence[Unit]) -> list[Unit] | None:
+    """The chosen units; ``[]`` when the model chose 0 (none); None when the reply is not usable."""
     try:
         data = json.loads(reply.strip().removeprefix("```json").removesuffix("```"))
-        chosen = data["quotes"] if isinstance(data, dict) else None
+        ids = data["ids"] if isinstance(data, dict) else None
     except (ValueError, KeyError, TypeError):
         return None
-    if not isinstance(chosen, list):
+    if not isinstance(ids, list) or not all(isinstance(i, int) and 0 <= i <= len(pool) for i in ids):
         return None
-    by_text = {_norm(u.shown): u for u in candidates}
-    picked: list[Unit] = []
-    for item in chosen:
-        if not isinstance(item, str) or item.strip() == NONE:
-            continue
-        unit = by_text.get(_norm(item))
-        if unit is not None and unit not in picked:
-            picked.append(unit)
-    if not picked and any(isinstance(i, str) and i.strip() != NONE for i in chosen):
-        return None  # it quoted something, but nothing verifiable
-    return picked
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
+    return list(dict.fromkeys(pool[i - 1] for i in ids if i > 0))

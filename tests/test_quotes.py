@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from assistant import quotes
 from knowledge.models import SearchHit
 
@@ -31,19 +29,25 @@ def test_units_are_lines_long_lines_split_short_and_duplicate_dropped() -> None:
         assert source[u.start:u.end] == u.text
 
 
-def test_parse_picks_none_and_rejects_unverifiable() -> None:
-    cands = quotes.units([hit("The office opens at nine.\nThe office closes at five.")])
-    assert quotes.parse(json.dumps({"quotes": ["The office closes at five."]}), cands) == [cands[1]]
-    assert quotes.parse('{"quotes": ["The  office opens\\nat nine."]}', cands) == [cands[0]]  # whitespace only
-    assert quotes.parse('{"quotes": ["NONE"]}', cands) == []
-    assert quotes.parse('{"quotes": ["The office opens at ten."]}', cands) is None
-    assert quotes.parse("nonsense", cands) is None
-    assert quotes.parse('["a"]', cands) is None
+def test_parse_ids() -> None:
+    pool = quotes.units([hit("The office opens at nine.\nThe office closes at five.")])
+    assert quotes.parse('{"ids": [2]}', pool) == [pool[1]]
+    assert quotes.parse('{"ids": [2, 1, 2]}', pool) == [pool[1], pool[0]]
+    assert quotes.parse('{"ids": [0]}', pool) == []
+    assert quotes.parse('{"ids": [3]}', pool) is None
+    assert quotes.parse('{"ids": ["1"]}', pool) is None
+    assert quotes.parse("nonsense", pool) is None
+    assert quotes.parse("[1]", pool) is None
 
 
-def test_schema_is_a_closed_list() -> None:
-    cands = quotes.units([hit("The office opens at nine.")])
-    schema = quotes.response_format(cands, 2)["json_schema"]["schema"]
-    items = schema["properties"]["quotes"]
-    assert items["maxItems"] == 2 and items["items"]["enum"] == ["The office opens at nine.", "NONE"]
+def test_schema_is_a_closed_list_of_line_numbers() -> None:
+    schema = quotes.response_format(3, 2)["json_schema"]["schema"]
+    ids = schema["properties"]["ids"]
+    assert ids["maxItems"] == 2 and ids["items"]["enum"] == [0, 1, 2, 3]
     assert schema["additionalProperties"] is False
+
+
+def test_shortlist_without_similarity_is_the_first_lines() -> None:
+    pool = quotes.units([hit("Line one is long enough.\nLine two is long enough.\nLine three is long enough.")])
+    assert quotes.shortlist("q", pool, None, 2) == pool[:2]
+    assert quotes.shortlist("q", pool, lambda q, ts: [0.1, 0.9, 0.5], 2) == [pool[1], pool[2]]
