@@ -49,8 +49,8 @@ lint: setup
 bench: setup
 	$(PY) -m evals.benchmarks --out docs/benchmarks.md
 
-# The default 1.5B model over ../shared/seeds (about 45 min on 2 cores), Waymark beside a
-# plain LangChain stuff chain; figures are printed and recorded in docs/benchmarks.md.
+# The default 1.5B model over ../shared/seeds beside a plain LangChain stuff chain (about 40 min on
+# 2 cores, plus ~10 min once to translate the seeds); figures are printed and recorded in docs/benchmarks.md.
 eval-local: $(MODEL)
 	$(PY) -m evals.answer_quality --systems waymark,langchain --record docs/benchmarks.md
 

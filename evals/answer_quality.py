@@ -114,16 +114,18 @@ def _score(case: AnswerCase, system: str, answer: Answer, documents: dict[str, s
 
 def cli_runner(data_dir: Path, env: dict[str, str]) -> Callable[[str], Answer]:
     """Each question through ``waymark ask --json``, exactly as a user or script runs it."""
-    exe = Path(sys.executable).with_name("waymark")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
-
     def run(question: str) -> Answer:
-        proc = subprocess.run([*cmd, "--data-dir", str(data_dir), "ask", "--json", question],
+        proc = subprocess.run([*_waymark(), "--data-dir", str(data_dir), "ask", "--json", question],
                               capture_output=True, text=True, env={**os.environ, **env}, timeout=1800)
         if not proc.stdout.strip():
             raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
         return Answer.model_validate_json(proc.stdout)
     return run
+
+
+def _waymark() -> list[str]:
+    exe = Path(sys.executable).with_name("waymark")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
 
 
 def run_system(system: str, suite: AnswerSuite, data_dir: Path, documents: dict[str, str],
@@ -172,8 +174,9 @@ def _baseline(data_dir: Path) -> Callable[[str], Answer]:
 
 
 # --- the corpus -----------------------------------------------------------------------------------------
-def prepare(suite: AnswerSuite, data_dir: Path, log: Callable[[str], None]) -> dict[str, str]:
-    """Ingest the suite's corpus (unchanged files are skipped) and return each document's text."""
+def prepare(suite: AnswerSuite, data_dir: Path, log: Callable[[str], None], translate: bool = True) -> dict[str, str]:
+    """Ingest the suite's corpus (unchanged files are skipped), translate its non-English passages
+    (``waymark translate``), and return each document's text."""
     from assistant.service import open_knowledge_base
     from assistant.settings import Settings
     from knowledge.loaders import load_document
@@ -186,6 +189,10 @@ def prepare(suite: AnswerSuite, data_dir: Path, log: Callable[[str], None]) -> d
     log(report.summary())
     if not report.ok:
         raise SystemExit("ingestion failed: " + "; ".join(o.line() for o in report.outcomes))
+    if translate:  # once per corpus and model: cached by content, so later runs skip it
+        proc = subprocess.run([*_waymark(), "--data-dir", str(data_dir), "translate"], capture_output=True,
+                              text=True, timeout=6 * 3600)
+        log(proc.stdout.strip() or proc.stderr.strip()[-300:])
     return {p.name: load_document(p, 50_000_000).text for p in sorted(corpus.iterdir()) if p.is_file()}
 
 
@@ -222,7 +229,7 @@ def main() -> None:
         print(line, file=sys.stderr, flush=True)
 
     t0 = time.time()
-    documents = prepare(suite, data_dir, log)
+    documents = prepare(suite, data_dir, log, translate=any(s.startswith("waymark") for s in systems))
     reports = [run_system(s, suite, data_dir, documents, log) for s in systems]
     if args.jsonl:
         args.jsonl.parent.mkdir(parents=True, exist_ok=True)
