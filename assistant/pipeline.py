@@ -201,6 +201,7 @@ class Pipeline:
         if picked is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
             log.info("trace %s: unusable quote extraction %r; falling back to cited answering",
                      turn.trace_id, gen.text[:200])
+            turn.passages = turn.hits[: self.config.passages]
         elif not picked:
             turn.settle("abstained", "no_quote", "not_covered")
         else:
