@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -290,20 +291,26 @@ def translate(ctx: typer.Context,
         raise typer.Exit(1)
 
 
+def _lines(prompt: str) -> Iterator[str]:
+    """Lines typed at ``prompt``, stripped, until an empty line, Ctrl-D or Ctrl-C."""
+    while True:
+        try:
+            line = input(prompt).strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            return
+        if not line:
+            return
+        yield line
+
+
 @app.command()
 def chat(ctx: typer.Context) -> None:
     """A conversation in the terminal: follow-up questions use the history (/new starts over)."""
     pipeline = _pipeline(ctx)
     history: list[tuple[str, str]] = []
     out.print("Waymark chat. Ask about the guidance; /new starts a new conversation; an empty line quits.")
-    while True:
-        try:
-            question = input("you> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            out.print()
-            return
-        if not question:
-            return
+    for question in _lines("you> "):
         if question == "/new":
             history.clear()
             out.print("(new conversation)", style="dim")
@@ -322,14 +329,7 @@ def shell(ctx: typer.Context,
     kb = _kb(ctx)
     n = len(kb.store.documents())
     out.print(f"Waymark: {n} documents indexed. Type a question; an empty line quits.")
-    while True:
-        try:
-            query = input("waymark> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            out.print()
-            return
-        if not query:
-            return
+    for query in _lines("waymark> "):
         ctx.invoke(search, ctx=ctx, query=query, k=k, as_json=False, source=None, language=None)
 
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.chunking import ChunkingConfig
@@ -79,22 +79,13 @@ class Settings(BaseSettings):
     history_turns: int = Field(4, ge=0, le=50)
     """Earlier question/answer pairs kept for follow-ups."""
 
-    @field_validator("chroma_url")
+    @field_validator("chroma_url", "llm_base_url", "azure_endpoint")
     @classmethod
-    def _check_url(cls, v: str | None) -> str | None:
+    def _check_url(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v in (None, ""):
             return None
         if not v.startswith(("http://", "https://")):
-            raise ValueError("WAYMARK_CHROMA_URL must start with http:// or https://")
-        return v.rstrip("/")
-
-    @field_validator("llm_base_url", "azure_endpoint")
-    @classmethod
-    def _check_endpoint(cls, v: str | None) -> str | None:
-        if v in (None, ""):
-            return None
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError(f"{info.field_name} must start with http:// or https://")
         return v.rstrip("/")
 
     def chunking(self) -> ChunkingConfig:
