@@ -125,7 +125,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans, also broken at line ends (list items, headings)."""
     spans = []
     for line in re.finditer(r"[^\n]+", text):
-        spans += [_trim(text, s, e) for s, e in sentence_spans(text, line.start(), line.end())]
+        spans += [trim_span(text, s, e) for s, e in sentence_spans(text, line.start(), line.end())]
     return [(s, e) for s, e in spans if e > s]
 
 
@@ -133,7 +133,7 @@ def best_quote(hit: SearchHit, claims: Sequence[str], similarity: Similarity | N
     """Offsets (into ``hit.text``) of the passage sentence that best supports ``claims``.
 
     With ``similarity`` (embeddings, which work across languages) it ranks the sentences and
-    shared words break near-ties; without it, shared words decide (numbers count double), and
+    shared words break near-ties; without it, shared words decide (numbers count triple), and
     when no word is shared the whole passage is the quote. Short sentences are extended by a
     neighbour so a quote reads on its own.
     """
@@ -147,7 +147,7 @@ def best_quote(hit: SearchHit, claims: Sequence[str], similarity: Similarity | N
         sims = list(similarity(" ".join(claims), [text[s:e] for s, e in spans]))
         scores = [sim + 0.03 * lex for sim, lex in zip(sims, scores, strict=True)]
     elif max(scores) == 0:
-        return _trim(text, 0, len(text))
+        return trim_span(text, 0, len(text))
     best = max(range(len(spans)), key=lambda i: scores[i])
     start, end = spans[best]
     if end - start < MIN_QUOTE_CHARS:  # extend within the same line only
@@ -158,7 +158,8 @@ def best_quote(hit: SearchHit, claims: Sequence[str], similarity: Similarity | N
     return start, end
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` narrowed to exclude surrounding whitespace."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

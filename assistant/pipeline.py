@@ -5,8 +5,9 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 1. ``check_input``        guardrails on the question (may redact it, or block)
 2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone
 3. ``retrieve``           search the guidance; abstain if nothing is close enough
-4. ``extract_quotes``     strategy "extract" only: the model picks the sentences that answer
-                          from a closed list (verbatim by construction); none means abstain
+4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
+                          question (numbered, translated where possible) and picks the ones
+                          that answer by number (verbatim by construction); none means abstain
 5. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
 6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
 7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited

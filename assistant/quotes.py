@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.citations import Similarity
+from assistant.citations import Similarity, trim_span
 from knowledge.chunking import sentence_spans
 from knowledge.models import SearchHit
 
@@ -44,11 +44,7 @@ def text_units(text: str) -> list[tuple[int, int]]:
     for line in re.finditer(r"[^\n]+", text):
         pieces = ([(line.start(), line.end())] if line.end() - line.start() <= LONG_LINE_CHARS
                   else sentence_spans(text, line.start(), line.end()))
-        for s, e in pieces:
-            while s < e and text[s].isspace():
-                s += 1
-            while e > s and text[e - 1].isspace():
-                e -= 1
+        for s, e in (trim_span(text, *piece) for piece in pieces):
             if e - s >= MIN_UNIT_CHARS:
                 spans.append((s, e))
     return spans

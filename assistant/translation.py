@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from assistant.quotes import text_units
+
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
     from knowledge.embeddings import E5Embedder
@@ -112,8 +114,6 @@ def pivot_units(chunks: Iterable[tuple[str, str, str]], target: str = PIVOT) -> 
     ``chunks`` are ``(source, text, language)``; units are the extract strategy's units, so a
     translation maps one to one onto what the model may quote.
     """
-    from assistant.quotes import text_units
-
     out: dict[str, str] = {}
     for _source, text, language in chunks:
         if language in (target, "und"):
@@ -163,8 +163,6 @@ class Translator:
 
 def pivot_text(text: str, translations: dict[str, str]) -> str | None:
     """The chunk with each translated unit replaced by its translation; None if none is translated."""
-    from assistant.quotes import text_units
-
     spans = text_units(text)
     if not any(text[s:e] in translations for s, e in spans):
         return None
@@ -178,7 +176,6 @@ def index_translations(store: KnowledgeStore, embedder: E5Embedder, translations
     Retrieval then finds a Hebrew, Danish or French passage through its English translation
     as well as through its own text.
     """
-    from assistant.quotes import text_units
     from knowledge.ingest import embedding_text
     from knowledge.store import chunk_from_meta
 
