@@ -33,6 +33,8 @@ WAYMARK := $(VENV)/bin/waymark $(if $(DATA),--data-dir $(DATA))
 
 run: $(MODEL)
 	$(WAYMARK) ingest knowledge/sample_corpus
+	@# Once, in the foreground (~4 min on 2 cores, cached by content after that): see docs/decisions/0005.
+	$(WAYMARK) translate
 	$(WAYMARK) chat
 
 # pytest exits 5 when it collects no test; make fails on any non-zero exit.

@@ -111,6 +111,29 @@ def unsupported_numbers(answer: str, evidence: str) -> set[str]:
     return numbers(answer) - numbers(evidence)
 
 
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that do not open a sentence: names of people, places, bodies (casefolded)."""
+    found = set()
+    for m in _WORD.finditer(text):
+        before = text[: m.start()].rstrip(" \t\"“‘'(")
+        if m.group()[0].isupper() and before and before[-1] not in ".!?:;\n":
+            found.add(m.group().casefold())
+    return found
+
+
+def unsupported_facts(answer: str, evidence: str, check_names: bool = True) -> set[str]:
+    """Numbers (and names, when answer and evidence share a language) that the answer states and
+    the evidence does not: a cheap grounding check."""
+    missing = unsupported_numbers(answer, evidence)
+    if check_names:
+        said = {m.group().casefold() for m in _WORD.finditer(evidence)}
+        missing |= {n for n in names(answer) if n not in said}
+    return missing
+
+
 def _terms(text: str) -> set[str]:
     """Words, plus numbers with their separators removed (so 400,000 matches 400.000 and 400 000)."""
     return set(tokenize(text)) | {f"#{n}" for n in numbers(text)}

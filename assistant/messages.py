@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro"]
+MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation"]
 
 LANGUAGE_NAMES = {
     "en": "English", "he": "Hebrew", "da": "Danish", "fr": "French", "de": "German", "es": "Spanish",
@@ -23,6 +23,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "uncited": "I could not find a passage in the guidance that supports an answer, so I will not guess.",
         "blocked": "I can't help with that request.",
         "quote_intro": "The guidance says:",
+        "machine_translation": "(machine translation)",
     },
     "fr": {
         "not_covered": "Les documents d'orientation dont je dispose ne traitent pas de cette question.",
@@ -31,6 +32,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "uncited": "Je n'ai trouvé aucun passage des documents qui étaye une réponse ; je préfère ne pas deviner.",
         "blocked": "Je ne peux pas répondre à cette demande.",
         "quote_intro": "Les documents indiquent :",
+        "machine_translation": "(traduction automatique)",
     },
     "da": {
         "not_covered": "Den vejledning, jeg har, dækker ikke dette spørgsmål.",
@@ -39,6 +41,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "uncited": "Jeg fandt ingen passage i vejledningen, der understøtter et svar, så jeg vil ikke gætte.",
         "blocked": "Det kan jeg ikke hjælpe med.",
         "quote_intro": "Vejledningen siger:",
+        "machine_translation": "(maskinoversættelse)",
     },
     "he": {
         "not_covered": "ההנחיות שבידי אינן עוסקות בשאלה הזו.",
@@ -47,6 +50,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "uncited": "לא מצאתי בהנחיות קטע שתומך בתשובה, ולכן לא אנחש.",
         "blocked": "איני יכול לעזור בבקשה זו.",
         "quote_intro": "ההנחיות אומרות:",
+        "machine_translation": "(תרגום מכונה)",
     },
     "de": {
         "not_covered": "Die mir vorliegenden Leitfäden behandeln diese Frage nicht.",
@@ -55,6 +59,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "uncited": "Ich habe keine Textstelle gefunden, die eine Antwort stützt, daher rate ich nicht.",
         "blocked": "Dabei kann ich nicht helfen.",
         "quote_intro": "Der Leitfaden sagt:",
+        "machine_translation": "(maschinelle Übersetzung)",
     },
     "es": {
         "not_covered": "Las guías de que dispongo no tratan esta pregunta.",
@@ -63,6 +68,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "uncited": "No encontré ningún pasaje de las guías que respalde una respuesta, así que no voy a adivinar.",
         "blocked": "No puedo ayudar con esa solicitud.",
         "quote_intro": "Las guías dicen:",
+        "machine_translation": "(traducción automática)",
     },
 }
 

@@ -7,10 +7,13 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 3. ``retrieve``           search the guidance; abstain if nothing is close enough
 4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
                           question (numbered, translated where possible) and picks the ones
-                          that answer by number (verbatim by construction); none means abstain
+                          that answer by number (verbatim by construction); none means abstain.
+                          Where the quotes will be the answer, it must also copy the answer's
+                          words from them, or the turn abstains
 5. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
 6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
-7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited
+7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
+                          or if a written answer states numbers or names its quotes do not
 8. ``check_output``       guardrails on the answer (may change it, or block)
 
 Each step reads and writes one ``Turn``; a step that settles the outcome (blocked,
@@ -36,7 +39,7 @@ from assistant.citations import (
     citation,
     clean_markers,
     says_not_covered,
-    unsupported_numbers,
+    unsupported_facts,
 )
 from assistant.events import Events
 from assistant.messages import MessageKey, message
@@ -46,6 +49,7 @@ from assistant.prompts import (
     extract_messages,
     quote_answer_messages,
     rewrite_messages,
+    span_messages,
     where,
 )
 from guardrails.stages import PassThroughRails, Rails
@@ -89,6 +93,10 @@ class AnswerConfig:
     """Hits retrieved (the extra ones are offered as "closest documents" when abstaining)."""
     abstain_below: float = 0.78
     history_turns: int = 4
+    write_languages: tuple[str, ...] = ("en", "fr")
+    """Extract strategy: languages the model writes answers in. In any other the answer is the
+    verified quotes themselves, introduced in the asker's language (a 1.5B model garbles Hebrew and
+    Danish; measured in docs/decisions/0005-answer-strategy.md)."""
 
 
 @dataclass
@@ -205,11 +213,24 @@ class Pipeline:
             turn.passages = turn.hits[: self.config.passages]
         elif not picked:
             turn.settle("abstained", "no_quote", "not_covered")
-        else:
-            turn.quotes = picked
+        elif turn.language in self.config.write_languages:
+            turn.quotes = picked  # the written answer is checked against them (``cite``)
+        else:  # the quotes will be the answer: first check that they hold one
+            gen = self.llm.complete(span_messages(turn.query, [u.shown for u in picked]),
+                                    response_format=quotes.span_format())
+            if gen.error and not gen.text:
+                turn.settle("error", f"llm_{gen.error}", "error")
+            elif not quotes.confirms(gen.text, picked):
+                log.info("trace %s: no answer copied from the picked lines (%r); abstaining", turn.trace_id,
+                         gen.text[:200])
+                turn.settle("abstained", "no_answer_span", "not_covered")
+            else:
+                turn.quotes = picked
 
     def build_prompt(self, turn: Turn, events: Events) -> None:
-        if turn.quotes:
+        if turn.quotes and turn.language not in self.config.write_languages:
+            turn.text = self._quoted(turn)  # no prompt: the quotes are the answer
+        elif turn.quotes:
             quoted = [(where(turn.passages[u.n - 1]) + (", machine translation" if u.translated else ""), u.shown)
                       for u in turn.quotes]
             turn.prompt = quote_answer_messages(turn.query, quoted, turn.language)
@@ -218,6 +239,10 @@ class Pipeline:
 
     def generate(self, turn: Turn, events: Events) -> None:
         events.stage("writing")
+        if not turn.prompt:
+            turn.timings.first_token = turn.elapsed_ms()
+            events.text(turn.text)
+            return
         gate = _SentinelGate(events.text)
         called_ms = turn.elapsed_ms()
         gen = self.llm.stream(turn.prompt, on_text=gate.feed)
@@ -254,19 +279,33 @@ class Pipeline:
     def _cite_quotes(self, turn: Turn) -> None:
         """Extract strategy: the answer rests on the picked quotes, which become its citations."""
         cut = turn.generation is not None and turn.generation.truncated
-        if says_not_covered(turn.text, has_valid_citation=False):
-            turn.settle("abstained", "model_not_covered", "not_covered")
-            return
-        text, _used, _dropped = clean_markers(turn.text, [])  # markers the model invented mean nothing here
-        evidence = " ".join([turn.query] + [u.text + " " + u.shown for u in turn.quotes])
-        if unsupported_numbers(text, evidence):
-            # a small model that adds a number the quotes do not hold is not trusted: show the quotes
-            log.info("trace %s: answer %r has numbers not in its quotes; showing the quotes", turn.trace_id, text)
-            turn.reason = "answer_replaced_by_quotes"
-            text = message("quote_intro", turn.language) + " " + " … ".join(f"“{u.shown}”" for u in turn.quotes)
+        text = turn.text
+        if turn.generation is not None:  # the model wrote the answer: check it against its quotes
+            if says_not_covered(text, has_valid_citation=False):
+                turn.settle("abstained", "model_not_covered", "not_covered")
+                return
+            text, _used, _dropped = clean_markers(text, [])  # markers the model invented mean nothing here
+            evidence = " ".join([turn.query] + [f"{where(turn.passages[u.n - 1])} {u.text} {u.shown}"
+                                                for u in turn.quotes])
+            if missing := unsupported_facts(text, evidence, check_names=turn.language == "en"):
+                # an answer that adds a number or a name its quotes do not hold means the quotes did
+                # not answer the question (or the model invented): say so rather than guess
+                log.info("trace %s: answer %r states %s, not in its quotes; abstaining", turn.trace_id, text,
+                         sorted(missing))
+                turn.settle("abstained", "unsupported_answer", "not_covered")
+                return
         markers = "".join(f"[{n}]" for n in dict.fromkeys(u.n for u in turn.quotes))
         turn.text = f"{text} {markers}" + (f"\n\n{message('cut', turn.language)}" if cut else "")
         turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end) for u in turn.quotes]
+
+    def _quoted(self, turn: Turn) -> str:
+        """The verified quotes as the answer: in the original when it is in the asker's language,
+        else in the pivot translation where there is one (marked as a machine translation)."""
+        shown = []
+        for u in turn.quotes:
+            native = turn.passages[u.n - 1].language == turn.language or not u.translated
+            shown.append(f"“{u.text}”" if native else f"“{u.shown}” {message('machine_translation', turn.language)}")
+        return message("quote_intro", turn.language) + " " + " … ".join(shown)
 
     def check_output(self, turn: Turn, events: Events) -> None:
         events.stage("checking_answer")

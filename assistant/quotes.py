@@ -32,6 +32,8 @@ class Unit:
     text: str
     shown: str = ""
     """What the model reads: the text, or its machine translation into the pivot language."""
+    title: str = ""
+    """The document's title: context for ranking a short line ("He joined in 2014" says little alone)."""
 
     @property
     def translated(self) -> bool:
@@ -64,17 +66,17 @@ def units(passages: Sequence[SearchHit], translations: Mapping[str, str] | None 
             shown = (translations or {}).get(piece, piece)
             if piece not in seen and shown not in seen:
                 seen.update((piece, shown))
-                out.append(Unit(n, s, e, piece, shown))
+                out.append(Unit(n, s, e, piece, shown, hit.title))
     return out
 
 
 def shortlist(question: str, candidates: Sequence[Unit], similarity: Similarity | None,
               size: int) -> list[Unit]:
-    """The ``size`` units closest to the question (by embeddings, in the model's reading language),
-    kept in document order; without ``similarity``, the first ``size``."""
+    """The ``size`` units closest to the question (by embeddings of "title: line", in the model's
+    reading language), kept in document order; without ``similarity``, the first ``size``."""
     if similarity is None or len(candidates) <= size:
         return list(candidates[:size])
-    scores = list(similarity(question, [u.shown for u in candidates]))
+    scores = list(similarity(question, [f"{u.title}: {u.shown}" if u.title else u.shown for u in candidates]))
     best = sorted(range(len(candidates)), key=lambda i: -scores[i])[:size]
     return [candidates[i] for i in sorted(best)]
 
@@ -94,6 +96,28 @@ def response_format(lines: int, max_quotes: int = 2) -> dict[str, Any]:
     """The OpenAI ``response_format`` (llama.cpp's server turns it into a grammar)."""
     return {"type": "json_schema", "json_schema": {"name": "lines", "strict": True,
                                                    "schema": schema(lines, max_quotes)}}
+
+
+SPAN_MAX_CHARS = 160
+
+
+def span_format() -> dict[str, Any]:
+    """``response_format`` for the answer's words copied from the quotes ("" when they do not answer)."""
+    schema = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": SPAN_MAX_CHARS}},
+              "required": ["answer"], "additionalProperties": False}
+    return {"type": "json_schema", "json_schema": {"name": "span", "strict": True, "schema": schema}}
+
+
+def confirms(reply: str, picked: Sequence[Unit]) -> bool:
+    """Whether the model's copied answer is non-empty and stands verbatim (whitespace and case aside)
+    in the lines it read: a model that has to invent or leave it empty found no answer there."""
+    try:
+        span = json.loads(reply.strip())["answer"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    said = " ".join(" ".join(u.shown.split()) for u in picked).casefold()
+    span = " ".join(str(span).split()).strip(" .,;:\"“”'").casefold()
+    return bool(span) and span in said
 
 
 def parse(reply: str, pool: Sequence[Unit]) -> list[Unit] | None:

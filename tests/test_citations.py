@@ -9,8 +9,10 @@ from assistant.citations import (
     build_citations,
     claims_by_marker,
     clean_markers,
+    names,
     parse_markers,
     says_not_covered,
+    unsupported_facts,
 )
 from assistant.pipeline import _SentinelGate
 from assistant.prompts import fence
@@ -110,3 +112,19 @@ def _gate(pieces: list[str]) -> str:
 ])
 def test_sentinel_gate(pieces: list[str], shown: str) -> None:
     assert _gate(pieces) == shown
+
+
+def test_names_are_capitalised_words_that_do_not_open_a_sentence() -> None:
+    assert names("The space will be in Jerusalem. It was led by Mr Webber (DSIT).") == {"jerusalem", "mr", "webber",
+                                                                                         "dsit"}
+    assert names("« Île-de-France » et État. Été 2020 : Paris.") == {"île-de-france", "état"}
+    assert names("ההנחיות אומרות: 2016") == set()
+
+
+def test_unsupported_facts_are_numbers_and_names_the_evidence_lacks() -> None:
+    evidence = "In which city is the space? The cornerstone was laid in 2024 by the Deputy Director."
+    assert unsupported_facts("The space is in Jerusalem.", evidence) == {"jerusalem"}
+    assert unsupported_facts("It was laid in 2023 by the Deputy Director.", evidence) == {"2023"}
+    assert unsupported_facts("It was laid in 2024 by the Deputy Director.", evidence) == set()
+    # across languages names are translated (Chili / Chile): only numbers are checked
+    assert unsupported_facts("Intégré au Chili en 2019.", "Integrated in Chile in 2019.", check_names=False) == set()

@@ -413,12 +413,51 @@ def test_extract_reads_translations_but_quotes_the_original() -> None:
     assert f'About, machine translation): "{english}"' in str(model.received[1][1].content)
 
 
-def test_extract_answer_with_a_number_not_in_the_quotes_is_replaced_by_the_quotes() -> None:
-    pipeline, _, _ = extract('{"ids": [2]}', "Projects last 18 months.")
+@pytest.mark.parametrize("written", ["Projects last 18 months.", "Projects last as long as Whitehall decides."])
+def test_extract_answer_stating_a_number_or_name_not_in_its_quotes_abstains(written: str) -> None:
+    pipeline, _, _ = extract('{"ids": [2]}', written)
     a = pipeline.answer("How long do projects last?")
-    assert a.status == "answered" and a.reason == "answer_replaced_by_quotes"
-    assert a.answer == f"The guidance says: “{L2}” [2]"
+    assert a.status == "abstained" and a.reason == "unsupported_answer" and a.citations == []
+    assert a.answer == "The guidance I have does not cover this question."
+
+
+def test_names_from_the_quotes_or_question_are_supported() -> None:
+    pipeline, _, _ = extract('{"ids": [1]}', "The Open Innovation Team sits in the Cabinet Office.")
+    a = pipeline.answer("Where does the team sit?")
+    assert a.status == "answered" and a.reason is None
+
+
+def test_in_a_language_the_model_does_not_write_the_quotes_are_the_answer() -> None:
+    english = "PROJECTS RUN THREE TO SIX MONTHS; EACH HAS A SPONSOR."
+    model = ScriptedChatModel().enqueue('{"ids": [1, 2]}', '{"answer": "three to six months"}')
+    pipeline = Pipeline(Searcher(), ChatClient(model, "scripted"), config=AnswerConfig(strategy="extract"),
+                        translations=Dictionary({L2: english}))
+    events = Recorder()
+    a = pipeline.answer("כמה זמן נמשכים הפרויקטים של הצוות?", events=events)
+    assert a.status == "answered" and a.language == "he"
+    # an untranslated English line is shown as it is; a translated one in translation, marked as such
+    assert a.answer == f"ההנחיות אומרות: “{L1}” … “{english}” (תרגום מכונה) [1][2]"
+    assert [(c.n, c.quote) for c in a.citations] == [(1, L1), (2, L2)]
     check_quotes(a)
+    assert len(model.received) == 2  # the line choice and the answer's words: no writing call
+    assert "span" in str(model.options[1]["response_format"]) and english in str(model.received[1][1].content)
+    assert "".join(events.pieces) == a.answer.removesuffix(" [1][2]")
+    assert a.timings_ms.first_token is not None
+
+
+@pytest.mark.parametrize("span", ['{"answer": ""}', '{"answer": "twelve months"}', "not json"])
+def test_quotes_that_hold_no_answer_the_model_can_copy_abstain(span: str) -> None:
+    pipeline, model, _ = extract('{"ids": [2]}', span)
+    a = pipeline.answer("Hvor længe varer projekterne normalt i teamet?")
+    assert a.language == "da" and a.status == "abstained" and a.reason == "no_answer_span"
+    assert a.answer == "Den vejledning, jeg har, dækker ikke dette spørgsmål." and len(model.received) == 2
+
+
+def test_french_answers_are_written_and_checked_for_numbers_only() -> None:
+    pipeline, model, _ = extract('{"ids": [1]}', "L’équipe a été créée en 2016 au Cabinet Office, au Royaume-Uni.")
+    a = pipeline.answer("Quand l’équipe a-t-elle été créée ?")
+    assert a.status == "answered" and a.language == "fr" and len(model.received) == 2
+    assert "Réponds" not in a.answer and a.answer.endswith("[1]")
 
 
 def test_numbers_from_the_question_or_quotes_are_supported() -> None:

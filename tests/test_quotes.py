@@ -51,3 +51,14 @@ def test_shortlist_without_similarity_is_the_first_lines() -> None:
     pool = quotes.units([hit("Line one is long enough.\nLine two is long enough.\nLine three is long enough.")])
     assert quotes.shortlist("q", pool, None, 2) == pool[:2]
     assert quotes.shortlist("q", pool, lambda q, ts: [0.1, 0.9, 0.5], 2) == [pool[1], pool[2]]
+
+
+def test_confirms_needs_a_copied_answer_that_stands_in_the_lines() -> None:
+    picked = [quotes.Unit(1, 0, 10, "x", "The team was set up in 2016."),
+              quotes.Unit(2, 0, 10, "y", "It has  40 staff.")]
+    assert quotes.confirms('{"answer": "set up in 2016"}', picked)
+    assert quotes.confirms('{"answer": "It has 40 STAFF."}', picked)  # whitespace, case, end punctuation
+    assert not quotes.confirms('{"answer": ""}', picked)
+    assert not quotes.confirms('{"answer": "set up in 2017"}', picked)
+    assert not quotes.confirms('{"answer": "set up in 2016. It has 40 staff"}', picked[:1])
+    assert not quotes.confirms("no json", picked) and not quotes.confirms('{"ids": [1]}', picked)
