@@ -8,7 +8,7 @@ DATA   ?=
 
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup setup-model run chat test test-slow lint bench eval-local lock clean
+.PHONY: setup setup-model run chat test test-slow lint bench eval-local eval-strategies lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python >= 3.11 (found %s)" % sys.version.split()[0])'
@@ -55,6 +55,10 @@ bench: setup
 # 2 cores, plus ~10 min once to translate the seeds); figures are printed and recorded in docs/benchmarks.md.
 eval-local: $(MODEL)
 	$(PY) -m evals.answer_quality --systems waymark,langchain --record docs/benchmarks.md
+
+# The three answer strategies on the default model, side by side (about 70 min on 2 cores).
+eval-strategies: $(MODEL)
+	$(PY) -m evals.answer_quality --systems waymark,waymark-cite,waymark-per-passage --record docs/benchmarks.md
 
 lock:
 	$(PY) -m pip freeze --exclude-editable --exclude waymark > constraints.txt

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.answer import Citation
+from assistant.numbers import values
 from assistant.prompts import NOT_COVERED
 from knowledge.chunking import sentence_spans
 from knowledge.lexical import tokenize
@@ -21,7 +22,6 @@ MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+")
 _NUMBER = re.compile(r"\d")
-_NUMBER_RUN = re.compile(r"\d[\d.,\u00a0 ]*\d|\d")
 MIN_QUOTE_CHARS = 60
 
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -101,25 +101,27 @@ def says_not_covered(text: str, has_valid_citation: bool) -> bool:
     return not has_valid_citation and any(p in lowered for p in _NOT_COVERED_PHRASES)
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers in ``text``, separators removed (so 2,000 = 2.000 = 2 000)."""
-    return {n for m in _NUMBER_RUN.findall(text) if (n := re.sub(r"[^\d]", "", m))}
-
-
 def unsupported_numbers(answer: str, evidence: str) -> set[str]:
-    """Numbers the answer states that the evidence does not (a cheap grounding check)."""
-    return numbers(answer) - numbers(evidence)
+    """Numbers the answer states that the evidence does not, compared as values (``assistant.numbers``)."""
+    return values(answer) - values(evidence)
 
 
 _WORD = re.compile(r"[^\W_][\w'’-]*")
+_MONTHS = frozenset((
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+    "septembre", "octobre", "novembre", "décembre", "januar", "februar", "marts", "maj", "juni", "juli",
+    "oktober",
+))
 
 
 def names(text: str) -> set[str]:
-    """Capitalised words that do not open a sentence: names of people, places, bodies (casefolded)."""
+    """Capitalised words that do not open a sentence: names of people, places, bodies (casefolded).
+    Month names are left to the numbers check (a date's day and year)."""
     found = set()
     for m in _WORD.finditer(text):
         before = text[: m.start()].rstrip(" \t\"“‘'(")
-        if m.group()[0].isupper() and before and before[-1] not in ".!?:;\n":
+        if m.group()[0].isupper() and before and before[-1] not in ".!?:;\n" and m.group().casefold() not in _MONTHS:
             found.add(m.group().casefold())
     return found
 
@@ -136,7 +138,7 @@ def unsupported_facts(answer: str, evidence: str, check_names: bool = True) -> s
 
 def _terms(text: str) -> set[str]:
     """Words, plus numbers with their separators removed (so 400,000 matches 400.000 and 400 000)."""
-    return set(tokenize(text)) | {f"#{n}" for n in numbers(text)}
+    return set(tokenize(text)) | {f"#{n}" for n in values(text)}
 
 
 def _score(claim_terms: set[str], sentence: str) -> float:

@@ -74,14 +74,15 @@ class Translations(Protocol):
         ...
 
 
-Strategy = Literal["extract", "cite"]
+Strategy = Literal["extract", "per-passage", "cite"]
 
 
 @dataclass(frozen=True)
 class AnswerConfig:
     strategy: Strategy = "cite"
     """``cite``: one call, the model writes [n] after each claim. ``extract``: the model first picks
-    the sentences that answer (a JSON-schema enum), then writes the answer from them alone."""
+    the sentences that answer (a JSON-schema enum), then writes the answer from them alone.
+    ``per-passage``: as extract, but one short pick per passage, best passage first, until one answers."""
     max_quotes: int = 2
     extract_passages: int = 5
     """Passages whose lines compete to be quoted (extract strategy)."""
@@ -193,23 +194,23 @@ class Pipeline:
             turn.settle("abstained", "low_retrieval_score", "not_covered")
 
     def extract_quotes(self, turn: Turn, events: Events) -> None:
-        if self.config.strategy != "extract":
+        if self.config.strategy == "cite":
             return
         events.stage("reading")
         turn.passages = turn.hits[: self.config.extract_passages]
         texts = [p.text[s:e] for p in turn.passages for s, e in quotes.text_units(p.text)]
         known = self.translations.get_many(texts) if self.translations else {}
-        pool = quotes.shortlist(turn.query, quotes.units(turn.passages, known), self.similarity,
-                                self.config.shortlist)
-        gen = self.llm.complete(extract_messages(turn.query, [u.shown for u in pool]),
-                                response_format=quotes.response_format(len(pool), self.config.max_quotes))
-        if gen.error and not gen.text:
-            turn.settle("error", f"llm_{gen.error}", "error")
+        candidates = quotes.units(turn.passages, known)
+        groups = ([[u for u in candidates if u.n == n] for n in range(1, len(turn.passages) + 1)]
+                  if self.config.strategy == "per-passage" else [candidates])
+        picked: list[quotes.Unit] | None = []
+        for group in groups:
+            picked = self._pick(turn, group)
+            if picked or picked is None or turn.status:
+                break
+        if turn.status:
             return
-        picked = quotes.parse(gen.text, pool)
         if picked is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
-            log.info("trace %s: unusable quote extraction %r; falling back to cited answering",
-                     turn.trace_id, gen.text[:200])
             turn.passages = turn.hits[: self.config.passages]
         elif not picked:
             turn.settle("abstained", "no_quote", "not_covered")
@@ -226,6 +227,22 @@ class Pipeline:
                 turn.settle("abstained", "no_answer_span", "not_covered")
             else:
                 turn.quotes = picked
+
+    def _pick(self, turn: Turn, candidates: list[quotes.Unit]) -> list[quotes.Unit] | None:
+        """The model's choice among the candidates closest to the question: units, [] for none, None if unusable."""
+        if not candidates:
+            return []
+        pool = quotes.shortlist(turn.query, candidates, self.similarity, self.config.shortlist)
+        gen = self.llm.complete(extract_messages(turn.query, [u.shown for u in pool]),
+                                response_format=quotes.response_format(len(pool), self.config.max_quotes))
+        if gen.error and not gen.text:
+            turn.settle("error", f"llm_{gen.error}", "error")
+            return []
+        picked = quotes.parse(gen.text, pool)
+        if picked is None:
+            log.info("trace %s: unusable quote extraction %r; falling back to cited answering",
+                     turn.trace_id, gen.text[:200])
+        return picked
 
     def build_prompt(self, turn: Turn, events: Events) -> None:
         if turn.quotes and turn.language not in self.config.write_languages:

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(None, ge=1)
 
     # --- answering ---
-    answer_strategy: Literal["auto", "extract", "cite"] = "auto"
+    answer_strategy: Literal["auto", "extract", "per-passage", "cite"] = "auto"
     """``auto``: ``extract`` for the embedded model, ``cite`` for hosted ones (see docs/decisions)."""
     translate: bool = True
     """Let the model read non-English passages in their English machine translation, where

@@ -6,8 +6,8 @@ facts accuracy, answered share, citation validity (quote == source[start:end]), 
 citations, abstention correctness, errors, and median / p95 time to first token and total.
 
 Systems: ``waymark`` (the shipped defaults, run as users run it: ``waymark ask --json`` per
-question), ``waymark-extract`` / ``waymark-cite`` (a fixed strategy), and ``langchain`` (a
-plain retrieve-and-stuff chain on the same embedder, store and model; ``evals.baseline``).
+question), ``waymark-extract`` / ``waymark-per-passage`` / ``waymark-cite`` (a fixed strategy), and
+``langchain`` (a plain retrieve-and-stuff chain on the same embedder, store and model; ``evals.baseline``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from evals.answers import AnswerCase, AnswerSuite, citations_verbatim, facts_fou
 from evals.stats import Rate, percentile
 
 REPO = Path(__file__).resolve().parents[1]
-SYSTEMS = ("waymark", "waymark-extract", "waymark-cite", "langchain")
+SYSTEMS = ("waymark", "waymark-extract", "waymark-per-passage", "waymark-cite", "langchain")
 
 
 @dataclass
@@ -241,7 +241,9 @@ def main() -> None:
     if args.record:
         from evals.benchmarks.common import replace_section
 
-        replace_section(args.record, f"Answer quality: {suite.suite} suite", body)
+        sample = ((f", every {args.every}th case" if args.every > 1 else "")
+                  + (f", first {args.limit}" if args.limit else ""))
+        replace_section(args.record, f"Answer quality: {suite.suite} suite{sample}", body)
 
 
 if __name__ == "__main__":

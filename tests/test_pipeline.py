@@ -453,6 +453,22 @@ def test_quotes_that_hold_no_answer_the_model_can_copy_abstain(span: str) -> Non
     assert a.answer == "Den vejledning, jeg har, dækker ikke dette spørgsmål." and len(model.received) == 2
 
 
+def test_per_passage_reads_one_passage_at_a_time_until_one_answers() -> None:
+    pipeline, model, _ = make('{"ids": [0]}', '{"ids": [1]}', "Projects last three to six months.",
+                              strategy="per-passage")
+    a = pipeline.answer("How long do projects last?")
+    assert a.status == "answered" and [(c.n, c.quote) for c in a.citations] == [(2, L2)]
+    check_quotes(a)
+    first, second = (str(m[1].content) for m in model.received[:2])
+    assert L1 in first and L2 not in first and L2 in second and L1 not in second
+
+
+def test_per_passage_abstains_when_no_passage_answers() -> None:
+    pipeline, model, _ = make('{"ids": [0]}', '{"ids": [0]}', '{"ids": [0]}', strategy="per-passage")
+    a = pipeline.answer("How long do projects last?")
+    assert a.status == "abstained" and a.reason == "no_quote" and len(model.received) == 3
+
+
 def test_french_answers_are_written_and_checked_for_numbers_only() -> None:
     pipeline, model, _ = extract('{"ids": [1]}', "L’équipe a été créée en 2016 au Cabinet Office, au Royaume-Uni.")
     a = pipeline.answer("Quand l’équipe a-t-elle été créée ?")
