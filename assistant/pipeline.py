@@ -6,10 +6,8 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone
 3. ``retrieve``           search the guidance; abstain if nothing is close enough
 4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
-                          question (numbered, translated where possible) and picks the ones
-                          that answer by number (verbatim by construction); none means abstain.
-                          Where the quotes will be the answer, it must also copy the answer's
-                          words from them, or the turn abstains
+                          question (translated where possible) and copies the words that answer;
+                          the line they stand in verbatim is the quote. No such line: abstain
 5. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
 6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
 7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
@@ -46,12 +44,12 @@ from assistant.messages import MessageKey, message
 from assistant.prompts import (
     NOT_COVERED,
     answer_messages,
-    extract_messages,
     quote_answer_messages,
     rewrite_messages,
     span_messages,
     where,
 )
+from assistant.translation import PIVOT
 from guardrails.stages import PassThroughRails, Rails
 from knowledge.language import UNDETERMINED, detect_language
 from knowledge.models import SearchHit
@@ -80,10 +78,9 @@ Strategy = Literal["extract", "per-passage", "cite"]
 @dataclass(frozen=True)
 class AnswerConfig:
     strategy: Strategy = "cite"
-    """``cite``: one call, the model writes [n] after each claim. ``extract``: the model first picks
-    the sentences that answer (a JSON-schema enum), then writes the answer from them alone.
-    ``per-passage``: as extract, but one short pick per passage, best passage first, until one answers."""
-    max_quotes: int = 2
+    """``cite``: one call, the model writes [n] after each claim. ``extract``: the model reads the lines
+    closest to the question and copies the words that answer; the line they stand in is the quote.
+    ``per-passage``: as extract, one passage at a time, best passage first, until one answers."""
     extract_passages: int = 5
     """Passages whose lines compete to be quoted (extract strategy)."""
     shortlist: int = 8
@@ -94,10 +91,11 @@ class AnswerConfig:
     """Hits retrieved (the extra ones are offered as "closest documents" when abstaining)."""
     abstain_below: float = 0.78
     history_turns: int = 4
-    write_languages: tuple[str, ...] = ("en", "fr")
-    """Extract strategy: languages the model writes answers in. In any other the answer is the
-    verified quotes themselves, introduced in the asker's language (a 1.5B model garbles Hebrew and
-    Danish; measured in docs/decisions/0005-answer-strategy.md)."""
+    write_languages: tuple[str, ...] = ()
+    """Extract strategy: languages in which the model writes the answer from its quote (checked for
+    numbers and names the quote lacks). In any other the answer is the quote itself, led by the
+    copied words when they are in the asker's language: a 1.5B model invents when it writes
+    (measured in docs/decisions/0005-answer-strategy.md)."""
 
 
 @dataclass
@@ -112,6 +110,8 @@ class Turn:
     query: str = ""
     hits: list[SearchHit] = field(default_factory=list)
     passages: list[SearchHit] = field(default_factory=list)
+    span: quotes.Span | None = None
+    """The answer's words as the model copied them from the quotes (when the quotes are the answer)."""
     quotes: list[quotes.Unit] = field(default_factory=list)
     prompt: list[BaseMessage] = field(default_factory=list)
     generation: Generation | None = None
@@ -203,46 +203,31 @@ class Pipeline:
         candidates = quotes.units(turn.passages, known)
         groups = ([[u for u in candidates if u.n == n] for n in range(1, len(turn.passages) + 1)]
                   if self.config.strategy == "per-passage" else [candidates])
-        picked: list[quotes.Unit] | None = []
-        for group in groups:
-            picked = self._pick(turn, group)
-            if picked or picked is None or turn.status:
-                break
-        if turn.status:
-            return
-        if picked is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
-            turn.passages = turn.hits[: self.config.passages]
-        elif not picked:
-            turn.settle("abstained", "no_quote", "not_covered")
-        elif turn.language in self.config.write_languages:
-            turn.quotes = picked  # the written answer is checked against them (``cite``)
-        else:  # the quotes will be the answer: first check that they hold one
-            gen = self.llm.complete(span_messages(turn.query, [u.shown for u in picked]),
+        for group in filter(None, groups):
+            pool = quotes.shortlist(turn.query, group, self.similarity, self.config.shortlist)
+            gen = self.llm.complete(span_messages(turn.query, [u.shown for u in quotes.in_document_order(pool)]),
                                     response_format=quotes.span_format())
             if gen.error and not gen.text:
                 turn.settle("error", f"llm_{gen.error}", "error")
-            elif not quotes.confirms(gen.text, picked):
-                log.info("trace %s: no answer copied from the picked lines (%r); abstaining", turn.trace_id,
+                return
+            words = quotes.read_span(gen.text)
+            if words is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
+                log.info("trace %s: unusable reply %r; falling back to cited answering", turn.trace_id,
                          gen.text[:200])
-                turn.settle("abstained", "no_answer_span", "not_covered")
+                turn.passages = turn.hits[: self.config.passages]
+                return
+            span = quotes.locate(words, pool)
+            if span is None:
+                log.info("trace %s: copied words %r stand in no line", turn.trace_id, words)
+            elif not quotes.fits(turn.query, span.text):
+                log.info("trace %s: copied words %r are not what the question asks for", turn.trace_id, words)
             else:
-                turn.quotes = picked
-
-    def _pick(self, turn: Turn, candidates: list[quotes.Unit]) -> list[quotes.Unit] | None:
-        """The model's choice among the candidates closest to the question: units, [] for none, None if unusable."""
-        if not candidates:
-            return []
-        pool = quotes.shortlist(turn.query, candidates, self.similarity, self.config.shortlist)
-        gen = self.llm.complete(extract_messages(turn.query, [u.shown for u in pool]),
-                                response_format=quotes.response_format(len(pool), self.config.max_quotes))
-        if gen.error and not gen.text:
-            turn.settle("error", f"llm_{gen.error}", "error")
-            return []
-        picked = quotes.parse(gen.text, pool)
-        if picked is None:
-            log.info("trace %s: unusable quote extraction %r; falling back to cited answering",
-                     turn.trace_id, gen.text[:200])
-        return picked
+                turn.quotes, turn.span = [span.unit], span
+                p = turn.passages[span.unit.n - 1]
+                log.info("trace %s: quoting %s[%d:%d] for %r", turn.trace_id, p.source, p.start + span.unit.start,
+                         p.start + span.unit.end, span.text)
+                return
+        turn.settle("abstained", "no_answer_span", "not_covered")
 
     def build_prompt(self, turn: Turn, events: Events) -> None:
         if turn.quotes and turn.language not in self.config.write_languages:
@@ -317,12 +302,18 @@ class Pipeline:
 
     def _quoted(self, turn: Turn) -> str:
         """The verified quotes as the answer: in the original when it is in the asker's language,
-        else in the pivot translation where there is one (marked as a machine translation)."""
+        else in the pivot translation where there is one (marked as a machine translation); led by
+        the answer's words the model copied from them when those are in the asker's language."""
         shown = []
         for u in turn.quotes:
             native = turn.passages[u.n - 1].language == turn.language or not u.translated
             shown.append(f"“{u.text}”" if native else f"“{u.shown}” {message('machine_translation', turn.language)}")
-        return message("quote_intro", turn.language) + " " + " … ".join(shown)
+        text = message("quote_intro", turn.language) + " " + " … ".join(shown)
+        span = turn.span
+        if (span and len(span.text) < 0.8 * len(span.unit.shown)  # a lead that is the whole line repeats it
+                and (PIVOT if span.unit.translated else turn.passages[span.unit.n - 1].language) == turn.language):
+            text = f"{span.text[0].upper()}{span.text[1:]}. {text}"
+        return text
 
     def check_output(self, turn: Turn, events: Events) -> None:
         events.stage("checking_answer")

@@ -1,9 +1,9 @@
 """Quotable units of the passages, for the extract-then-answer strategy.
 
 The candidate units (lines of the passages, long lines split into sentences) are ranked by
-embedding similarity to the question; the model reads the best few as numbered lines and
-answers with line numbers from a closed list (a JSON-schema ``enum``), so a quote is a unit
-of the source by construction: verbatim, with exact offsets.
+embedding similarity to the question; the model reads the best few and copies the words that
+answer (a JSON string). The line in which those words stand verbatim is the quote, so a quote
+is a unit of the source by construction: verbatim, with exact offsets.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.citations import Similarity, trim_span
+from assistant.numbers import values
 from knowledge.chunking import sentence_spans
 from knowledge.models import SearchHit
 
@@ -38,6 +39,14 @@ class Unit:
     @property
     def translated(self) -> bool:
         return self.shown != self.text
+
+
+@dataclass(frozen=True)
+class Span:
+    """The answer's words as they stand in ``unit`` (in what the model read: maybe a translation)."""
+
+    unit: Unit
+    text: str
 
 
 def text_units(text: str) -> list[tuple[int, int]]:
@@ -73,60 +82,69 @@ def units(passages: Sequence[SearchHit], translations: Mapping[str, str] | None 
 def shortlist(question: str, candidates: Sequence[Unit], similarity: Similarity | None,
               size: int) -> list[Unit]:
     """The ``size`` units closest to the question (by embeddings of "title: line", in the model's
-    reading language), kept in document order; without ``similarity``, the first ``size``."""
-    if similarity is None or len(candidates) <= size:
+    reading language), closest first; without ``similarity``, the first ``size``."""
+    if similarity is None:
         return list(candidates[:size])
     scores = list(similarity(question, [f"{u.title}: {u.shown}" if u.title else u.shown for u in candidates]))
-    best = sorted(range(len(candidates)), key=lambda i: -scores[i])[:size]
-    return [candidates[i] for i in sorted(best)]
+    return [candidates[i] for i in sorted(range(len(candidates)), key=lambda i: -scores[i])[:size]]
 
 
-def schema(lines: int, max_quotes: int = 2) -> dict[str, Any]:
-    """JSON schema: up to ``max_quotes`` line numbers from 1..``lines``, or ``[0]`` for none."""
-    return {
-        "type": "object",
-        "properties": {"ids": {"type": "array", "minItems": 1, "maxItems": max_quotes,
-                               "items": {"type": "integer", "enum": list(range(lines + 1))}}},
-        "required": ["ids"],
-        "additionalProperties": False,
-    }
-
-
-def response_format(lines: int, max_quotes: int = 2) -> dict[str, Any]:
-    """The OpenAI ``response_format`` (llama.cpp's server turns it into a grammar)."""
-    return {"type": "json_schema", "json_schema": {"name": "lines", "strict": True,
-                                                   "schema": schema(lines, max_quotes)}}
+def in_document_order(pool: Sequence[Unit]) -> list[Unit]:
+    """How the model reads the lines: passage by passage, top to bottom."""
+    return sorted(pool, key=lambda u: (u.n, u.start))
 
 
 SPAN_MAX_CHARS = 160
 
 
 def span_format() -> dict[str, Any]:
-    """``response_format`` for the answer's words copied from the quotes ("" when they do not answer)."""
+    """``response_format`` for the answer's words copied from the lines ("" when they do not state it)."""
     schema = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": SPAN_MAX_CHARS}},
               "required": ["answer"], "additionalProperties": False}
     return {"type": "json_schema", "json_schema": {"name": "span", "strict": True, "schema": schema}}
 
 
-def confirms(reply: str, picked: Sequence[Unit]) -> bool:
-    """Whether the model's copied answer is non-empty and stands verbatim (whitespace and case aside)
-    in the lines it read: a model that has to invent or leave it empty found no answer there."""
+def read_span(reply: str) -> str | None:
+    """The words the model copied (``""`` when it says the lines do not state the answer), or None
+    when the reply is not the JSON asked for (a backend that ignores the schema)."""
     try:
-        span = json.loads(reply.strip())["answer"]
-    except (ValueError, KeyError, TypeError):
-        return False
-    said = " ".join(" ".join(u.shown.split()) for u in picked).casefold()
-    span = " ".join(str(span).split()).strip(" .,;:\"“”'").casefold()
-    return bool(span) and span in said
-
-
-def parse(reply: str, pool: Sequence[Unit]) -> list[Unit] | None:
-    """The chosen units; ``[]`` when the model chose 0 (none); None when the reply is not usable."""
-    try:
-        data = json.loads(reply.strip().removeprefix("```json").removesuffix("```"))
-        ids = data["ids"] if isinstance(data, dict) else None
+        words = json.loads(reply.strip().removeprefix("```json").removesuffix("```"))["answer"]
     except (ValueError, KeyError, TypeError):
         return None
-    if not isinstance(ids, list) or not all(isinstance(i, int) and 0 <= i <= len(pool) for i in ids):
+    return " ".join(words.split()).strip(" .,;:\"“”'") if isinstance(words, str) else None
+
+
+def locate(words: str, pool: Sequence[Unit]) -> Span | None:
+    """The first unit of ``pool`` (closest first) in which ``words`` stand verbatim as whole words,
+    whitespace and case aside, as that unit writes them. None when the words are empty or stand
+    nowhere: a model that had to invent, or copied nothing, found no answer in the lines."""
+    if not words:
         return None
-    return list(dict.fromkeys(pool[i - 1] for i in ids if i > 0))
+    pattern = re.compile(rf"(?<!\w){re.escape(words)}(?!\w)", re.IGNORECASE)
+    for u in pool:
+        if m := pattern.search(" ".join(u.shown.split())):
+            return Span(u, m.group())
+    return None
+
+
+# What a question asks for, in the languages Waymark is tested in: "when" wants a year, "how many" a number.
+_ASKS_WHEN = re.compile(
+    r"^\W*(when|quand)\b|\b(what|which) year\b|\bsince when\b|\bhvornår\b|\bhvilket år\b|\ben quelle année\b"
+    r"|\bdepuis quand\b|מתי|באיזו שנה|באיזה שנה", re.IGNORECASE)
+_ASKS_HOW_MANY = re.compile(r"\bhow (many|much)\b|\bhvor (mange|meget)\b|\bcombien\b|כמה", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(1[89]|20)\d\d(?!\d)")
+_NUMBER_WORDS = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?"
+    r"|thousands?|millions?|billions?|dozens?|half|tre|fire|fem|seks|syv|otte|ni|ti|deux|trois|quatre|cinq"
+    r"|sept|huit|neuf|dix)\b|שניים|שתי|שלוש|ארבע|חמש|שש|שבע|שמונה|תשע|עשר", re.IGNORECASE)
+
+
+def fits(question: str, words: str) -> bool:
+    """Whether the copied words are the kind of answer the question asks for: a year for "when",
+    a number for "how many" (any words for other questions). A model that copies a line about
+    something else often copies words of the wrong kind."""
+    if _ASKS_WHEN.search(question):
+        return bool(_YEAR.search(words))
+    if _ASKS_HOW_MANY.search(question):
+        return bool(values(words) or _NUMBER_WORDS.search(words))
+    return True

@@ -29,7 +29,8 @@ def answer_config(settings: Settings) -> AnswerConfig:
         strategy = "extract" if settings.llm == "local" else "cite"
     return AnswerConfig(strategy=strategy, passages=settings.answer_passages,
                         search_k=max(settings.k, settings.answer_passages),
-                        abstain_below=settings.abstain_below, history_turns=settings.history_turns)
+                        abstain_below=settings.abstain_below, history_turns=settings.history_turns,
+                        write_languages=settings.answer_write_languages)
 
 
 def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]], Sequence[float]]:

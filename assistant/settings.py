@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from knowledge.chunking import ChunkingConfig
 from knowledge.retrieval import RetrievalConfig
@@ -72,12 +72,21 @@ class Settings(BaseSettings):
     translate: bool = True
     """Let the model read non-English passages in their English machine translation, where
     ``waymark translate`` has made one (citations always quote the original)."""
+    answer_write_languages: Annotated[tuple[str, ...], NoDecode] = ()
+    """``extract`` strategy: languages (ISO 639-1, comma-separated) in which the model writes the
+    answer from its quote; by default none: the answer is the quote, led by the words the model
+    copied from it (measured in docs/decisions/0005-answer-strategy.md)."""
     answer_passages: int = Field(3, ge=1, le=20)
     """How many retrieved passages go into the prompt (each costs ~250 prompt tokens)."""
     abstain_below: float = Field(0.78, ge=0.0, le=1.0)
     """Abstain without asking the model when the best passage's cosine similarity is below this."""
     history_turns: int = Field(4, ge=0, le=50)
     """Earlier question/answer pairs kept for follow-ups."""
+
+    @field_validator("answer_write_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, v: object) -> object:
+        return tuple(x.strip().lower() for x in v.split(",") if x.strip()) if isinstance(v, str) else v
 
     @field_validator("chroma_url", "llm_base_url", "azure_endpoint")
     @classmethod

@@ -42,6 +42,8 @@ class CaseRun:
     facts: tuple[int, int] = (0, 0)
     citations: tuple[int, int] = (0, 0)
     cited_sources: list[str] = field(default_factory=list)
+    quoted: list[tuple[str, int, int]] = field(default_factory=list)
+    """(source, start, end) of each citation's quote, for drill-down."""
     first_token_ms: float | None = None
     total_ms: float | None = None
     wall_ms: float = 0.0
@@ -108,8 +110,8 @@ HEADER = ["system", "facts accuracy", "fact recall", "answered (answerable)", "c
 def _score(case: AnswerCase, system: str, answer: Answer, documents: dict[str, str], wall_ms: float) -> CaseRun:
     return CaseRun(case.id, case.kind, system, answer.status, answer.answer, facts_found(answer, case),
                    citations_verbatim(answer, documents), sorted({c.source for c in answer.citations}),
-                   answer.timings_ms.first_token, answer.timings_ms.total, wall_ms,
-                   answer.reason or "")
+                   [(c.source, c.start, c.end) for c in answer.citations], answer.timings_ms.first_token,
+                   answer.timings_ms.total, wall_ms, answer.reason or "")
 
 
 def cli_runner(data_dir: Path, env: dict[str, str]) -> Callable[[str], Answer]:

@@ -58,6 +58,25 @@ def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
         local_server.start(local_server.ServerSpec(tmp_path / "nope.gguf"))
 
 
+def test_json_schema_replies_are_enforced_by_the_real_server(smollm: Path, tmp_path: Path) -> None:
+    from assistant import local_server, quotes
+    from assistant.backends import chat_client
+    from assistant.prompts import span_messages
+    from assistant.settings import Settings
+
+    try:
+        client = chat_client(Settings(data_dir=tmp_path, llm="local", llm_model=str(smollm), llm_threads=2,
+                                      llm_max_tokens=64))
+        gen = client.complete(span_messages("How long are recordings kept?",
+                                            ["Recordings are deleted automatically after 30 days."]),
+                              response_format=quotes.span_format())
+    finally:
+        local_server.stop()
+    assert gen.error is None, gen.error_detail
+    # a 135M model copies badly, but the server's grammar makes its reply the JSON asked for
+    assert quotes.read_span(gen.text) is not None, gen.text
+
+
 def test_ask_end_to_end_through_the_embedded_runtime(smollm: Path, sample_data_dir: Path, sample_kb: Any) -> None:
     env = {**os.environ, "WAYMARK_LLM": "local", "WAYMARK_LLM_MODEL": str(smollm), "WAYMARK_LLM_THREADS": "2"}
     proc = subprocess.run([*waymark_cmd(), "--data-dir", str(sample_data_dir), "ask", "--json",
@@ -66,9 +85,11 @@ def test_ask_end_to_end_through_the_embedded_runtime(smollm: Path, sample_data_d
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)
     assert answer["model"] == "local:SmolLM2-135M-Instruct.Q4_1"
-    assert answer["status"] == "answered", answer  # deterministic at temperature 0
-    assert answer["answer"].strip() and answer["timings_ms"]["first_token"] > 0
-    assert answer["citations"], answer
+    # SmolLM2-135M rarely copies words that stand verbatim in a line (then Waymark abstains), so the
+    # outcome is either; what must hold is the contract, and that the model's reply was usable JSON
+    # (a reply the grammar did not constrain would fall back to cited answering, reason no_valid_citation)
+    assert (answer["status"], answer["reason"]) in {("answered", None), ("abstained", "no_answer_span")}, answer
+    assert answer["answer"].strip() and answer["timings_ms"]["total"] > 0
     texts = sample_texts()
     for c in answer["citations"]:
         assert set(c) >= {"n", "source", "title", "section", "quote", "start", "end", "score"}

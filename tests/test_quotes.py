@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from assistant import quotes
 from knowledge.models import SearchHit
 
@@ -29,36 +31,38 @@ def test_units_are_lines_long_lines_split_short_and_duplicate_dropped() -> None:
         assert source[u.start:u.end] == u.text
 
 
-def test_parse_ids() -> None:
-    pool = quotes.units([hit("The office opens at nine.\nThe office closes at five.")])
-    assert quotes.parse('{"ids": [2]}', pool) == [pool[1]]
-    assert quotes.parse('{"ids": [2, 1, 2]}', pool) == [pool[1], pool[0]]
-    assert quotes.parse('{"ids": [0]}', pool) == []
-    assert quotes.parse('{"ids": [3]}', pool) is None
-    assert quotes.parse('{"ids": ["1"]}', pool) is None
-    assert quotes.parse("nonsense", pool) is None
-    assert quotes.parse("[1]", pool) is None
-
-
-def test_schema_is_a_closed_list_of_line_numbers() -> None:
-    schema = quotes.response_format(3, 2)["json_schema"]["schema"]
-    ids = schema["properties"]["ids"]
-    assert ids["maxItems"] == 2 and ids["items"]["enum"] == [0, 1, 2, 3]
-    assert schema["additionalProperties"] is False
-
-
-def test_shortlist_without_similarity_is_the_first_lines() -> None:
+def test_shortlist_is_the_closest_lines_closest_first_shown_in_document_order() -> None:
     pool = quotes.units([hit("Line one is long enough.\nLine two is long enough.\nLine three is long enough.")])
     assert quotes.shortlist("q", pool, None, 2) == pool[:2]
-    assert quotes.shortlist("q", pool, lambda q, ts: [0.1, 0.9, 0.5], 2) == [pool[1], pool[2]]
+    closest = quotes.shortlist("q", pool, lambda q, ts: [0.1, 0.9, 0.5], 2)
+    assert closest == [pool[1], pool[2]]
+    assert quotes.in_document_order(closest[::-1]) == [pool[1], pool[2]]
 
 
-def test_confirms_needs_a_copied_answer_that_stands_in_the_lines() -> None:
-    picked = [quotes.Unit(1, 0, 10, "x", "The team was set up in 2016."),
-              quotes.Unit(2, 0, 10, "y", "It has  40 staff.")]
-    assert quotes.confirms('{"answer": "set up in 2016"}', picked)
-    assert quotes.confirms('{"answer": "It has 40 STAFF."}', picked)  # whitespace, case, end punctuation
-    assert not quotes.confirms('{"answer": ""}', picked)
-    assert not quotes.confirms('{"answer": "set up in 2017"}', picked)
-    assert not quotes.confirms('{"answer": "set up in 2016. It has 40 staff"}', picked[:1])
-    assert not quotes.confirms("no json", picked) and not quotes.confirms('{"ids": [1]}', picked)
+def test_read_span() -> None:
+    assert quotes.read_span(json.dumps({"answer": "  set up\n in 2016. "})) == "set up in 2016"
+    assert quotes.read_span('```json\n{"answer": ""}\n```') == ""
+    for unusable in ("no json", '{"ids": [1]}', '{"answer": 7}', "[1]"):
+        assert quotes.read_span(unusable) is None
+
+
+def test_locate_finds_whole_words_in_the_closest_line_as_the_line_writes_them() -> None:
+    pool = [quotes.Unit(1, 0, 10, "x", "The team was set up in 2016 and has  40 staff."),
+            quotes.Unit(2, 0, 10, "y", "It has 40 STAFF in 2018.")]
+    assert quotes.locate("set up in 2016", pool) == quotes.Span(pool[0], "set up in 2016")
+    assert quotes.locate("has 40 staff", pool) == quotes.Span(pool[0], "has 40 staff")  # first = closest
+    assert quotes.locate("40 staff in 2018", pool) == quotes.Span(pool[1], "40 STAFF in 2018")
+    assert quotes.locate("8", pool) is None and quotes.locate("201", pool) is None  # not whole numbers
+    assert quotes.locate("", pool) is None and quotes.locate("set up in 2017", pool) is None
+    assert quotes.locate("2016 and has 40 staff. It has", pool) is None  # not within one line
+
+
+def test_fits_wants_a_year_for_when_and_a_number_for_how_many() -> None:
+    for question in ("When was the team set up?", "In which year did it start?", "Hvornår blev det vedtaget?",
+                     "Quand l’équipe a-t-elle été créée ?", "מתי הוקם הצוות?", "באיזו שנה הוקמה המעבדה?"):
+        assert quotes.fits(question, "in June 2016") and not quotes.fits(question, "the Cabinet Office"), question
+    for question in ("How many staff?", "How much did it cost?", "Hvor mange medarbejdere?", "Combien d’agents ?",
+                     "כמה מומחים רואיינו?"):
+        assert quotes.fits(question, "5-7") and quotes.fits(question, "£1.5 million"), question
+        assert quotes.fits(question, "nine countries") and not quotes.fits(question, "a research director"), question
+    assert quotes.fits("Who leads the team?", "Chris Webber") and quotes.fits("Where is it?", "London")

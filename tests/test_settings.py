@@ -27,6 +27,13 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert s.retrieval().k == 7
 
 
+def test_write_languages_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAYMARK_ANSWER_WRITE_LANGUAGES", "EN, fr,")
+    assert Settings().answer_write_languages == ("en", "fr")
+    monkeypatch.setenv("WAYMARK_ANSWER_WRITE_LANGUAGES", "")
+    assert Settings().answer_write_languages == ()
+
+
 @pytest.mark.parametrize(("key", "value"), [
     ("WAYMARK_CHROMA_URL", "localhost:8000"), ("WAYMARK_K", "0"), ("WAYMARK_LEXICAL", "tfidf"),
     ("WAYMARK_CHUNK_OVERLAP_TOKENS", "500"),
