@@ -8,7 +8,7 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
                           question (translated where possible) and copies the words that answer;
                           the line they stand in verbatim is the quote. No such line: abstain
-5. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
+5. ``build_prompt``       the verified quote, or numbered fenced passages, + the question
 6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
 7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
                           or if a written answer states numbers or names its quotes do not
@@ -111,8 +111,7 @@ class Turn:
     hits: list[SearchHit] = field(default_factory=list)
     passages: list[SearchHit] = field(default_factory=list)
     span: quotes.Span | None = None
-    """The answer's words as the model copied them from the quotes (when the quotes are the answer)."""
-    quotes: list[quotes.Unit] = field(default_factory=list)
+    """Extract strategy: the answer's words as the model copied them; ``span.unit`` is the quote."""
     prompt: list[BaseMessage] = field(default_factory=list)
     generation: Generation | None = None
     text: str = ""
@@ -222,7 +221,7 @@ class Pipeline:
             elif not quotes.fits(turn.query, span.text):
                 log.info("trace %s: copied words %r are not what the question asks for", turn.trace_id, words)
             else:
-                turn.quotes, turn.span = [span.unit], span
+                turn.span = span
                 p = turn.passages[span.unit.n - 1]
                 log.info("trace %s: quoting %s[%d:%d] for %r", turn.trace_id, p.source, p.start + span.unit.start,
                          p.start + span.unit.end, span.text)
@@ -230,12 +229,12 @@ class Pipeline:
         turn.settle("abstained", "no_answer_span", "not_covered")
 
     def build_prompt(self, turn: Turn, events: Events) -> None:
-        if turn.quotes and turn.language not in self.config.write_languages:
-            turn.text = self._quoted(turn)  # no prompt: the quotes are the answer
-        elif turn.quotes:
-            quoted = [(where(turn.passages[u.n - 1]) + (", machine translation" if u.translated else ""), u.shown)
-                      for u in turn.quotes]
-            turn.prompt = quote_answer_messages(turn.query, quoted, turn.language)
+        if turn.span and turn.language not in self.config.write_languages:
+            turn.text = self._quoted(turn.span, turn)  # no prompt: the quote is the answer
+        elif turn.span:
+            u = turn.span.unit
+            source = where(turn.passages[u.n - 1]) + (", machine translation" if u.translated else "")
+            turn.prompt = quote_answer_messages(turn.query, [(source, u.shown)], turn.language)
         else:
             turn.prompt = answer_messages(turn.query, turn.passages, turn.language)
 
@@ -259,8 +258,8 @@ class Pipeline:
             turn.settle("error", f"llm_{gen.error}", "error")
 
     def cite(self, turn: Turn, events: Events) -> None:
-        if turn.quotes:
-            self._cite_quotes(turn)
+        if turn.span:
+            self._cite_quote(turn.span.unit, turn)
             return
         cleaned, used, dropped = clean_markers(turn.text, range(1, len(turn.passages) + 1))
         if dropped:
@@ -278,40 +277,38 @@ class Pipeline:
             turn.text = cleaned + (f"\n\n{message('cut', turn.language)}" if cut else "")
             turn.citations = build_citations(cleaned, turn.passages, self.similarity)
 
-    def _cite_quotes(self, turn: Turn) -> None:
-        """Extract strategy: the answer rests on the picked quotes, which become its citations."""
+    def _cite_quote(self, u: quotes.Unit, turn: Turn) -> None:
+        """Extract strategy: the answer rests on the quote, which becomes its citation."""
         cut = turn.generation is not None and turn.generation.truncated
         text = turn.text
-        if turn.generation is not None:  # the model wrote the answer: check it against its quotes
+        if turn.generation is not None:  # the model wrote the answer: check it against its quote
             if says_not_covered(text, has_valid_citation=False):
                 turn.settle("abstained", "model_not_covered", "not_covered")
                 return
             text, _used, _dropped = clean_markers(text, [])  # markers the model invented mean nothing here
-            evidence = " ".join([turn.query] + [f"{where(turn.passages[u.n - 1])} {u.text} {u.shown}"
-                                                for u in turn.quotes])
+            evidence = f"{turn.query} {where(turn.passages[u.n - 1])} {u.text} {u.shown}"
             if missing := unsupported_facts(text, evidence, check_names=turn.language == "en"):
-                # an answer that adds a number or a name its quotes do not hold means the quotes did
+                # an answer that adds a number or a name its quote does not hold means the quote did
                 # not answer the question (or the model invented): say so rather than guess
-                log.info("trace %s: answer %r states %s, not in its quotes; abstaining", turn.trace_id, text,
+                log.info("trace %s: answer %r states %s, not in its quote; abstaining", turn.trace_id, text,
                          sorted(missing))
                 turn.settle("abstained", "unsupported_answer", "not_covered")
                 return
-        markers = "".join(f"[{n}]" for n in dict.fromkeys(u.n for u in turn.quotes))
-        turn.text = f"{text} {markers}" + (f"\n\n{message('cut', turn.language)}" if cut else "")
-        turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end) for u in turn.quotes]
+        turn.text = f"{text} [{u.n}]" + (f"\n\n{message('cut', turn.language)}" if cut else "")
+        turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end)]
 
-    def _quoted(self, turn: Turn) -> str:
-        """The verified quotes as the answer: in the original when it is in the asker's language,
-        else in the pivot translation where there is one (marked as a machine translation); led by
-        the answer's words the model copied from them when those are in the asker's language."""
-        shown = []
-        for u in turn.quotes:
-            native = turn.passages[u.n - 1].language == turn.language or not u.translated
-            shown.append(f"“{u.text}”" if native else f"“{u.shown}” {message('machine_translation', turn.language)}")
-        text = message("quote_intro", turn.language) + " " + " … ".join(shown)
-        span = turn.span
-        if (span and len(span.text) < 0.8 * len(span.unit.shown)  # a lead that is the whole line repeats it
-                and (PIVOT if span.unit.translated else turn.passages[span.unit.n - 1].language) == turn.language):
+    def _quoted(self, span: quotes.Span, turn: Turn) -> str:
+        """The quote as the answer: in the original when it is in the asker's language, else in the
+        pivot translation where there is one (marked as a machine translation); led by the words the
+        model copied from it when those are in the asker's language and not the whole line."""
+        u = span.unit
+        if turn.passages[u.n - 1].language == turn.language or not u.translated:
+            quote = f"“{u.text}”"
+        else:
+            quote = f"“{u.shown}” {message('machine_translation', turn.language)}"
+        text = f"{message('quote_intro', turn.language)} {quote}"
+        read_in = PIVOT if u.translated else turn.passages[u.n - 1].language
+        if len(span.text) < 0.8 * len(u.shown) and read_in == turn.language:
             text = f"{span.text[0].upper()}{span.text[1:]}. {text}"
         return text
 
