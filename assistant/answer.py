@@ -44,6 +44,10 @@ class GuardrailRecord(Strict):
     verdict: Verdict
     score: float | None = None
     detail: str = ""
+    action: str | None = None
+    """What the policy did with a fail: block, redact, warn or log (an error always blocks)."""
+    policy_version: str | None = None
+    """The policy that made the decision (``name@version#hash``)."""
 
 
 class Timings(Strict):

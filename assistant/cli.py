@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.text import Text
 
+from assistant.cli_guard import guard_app, policy_app
+from assistant.console import CliError, err, out
 from assistant.events import STAGES, Events
 from assistant.settings import Settings
 
@@ -27,12 +28,8 @@ app = typer.Typer(help="Waymark: answers for civil servants from guidance docume
 docs_app = typer.Typer(help="List or remove ingested documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-class CliError(Exception):
-    """A failure to report in one line (exit code 1), never as a traceback."""
+app.add_typer(policy_app, name="policy")
+app.add_typer(guard_app, name="guard")
 
 
 @app.callback()
@@ -167,10 +164,15 @@ def docs_remove(ctx: typer.Context,
 
 def _pipeline(ctx: typer.Context) -> Pipeline:
     """The answer pipeline for these settings; prepares the embedded model on first use."""
-    from assistant.service import build_pipeline
+    from assistant.service import build_pipeline, build_rails
+    from guardrails.policy import PolicyError
 
     kb = _kb(ctx)
-    return build_pipeline(ctx.obj, kb, _llm(ctx))
+    try:
+        rails = build_rails(ctx.obj, kb.embedder)
+    except PolicyError as exc:
+        raise CliError(f"the guardrail policy cannot be used, so Waymark will not answer: {exc}") from None
+    return build_pipeline(ctx.obj, kb, _llm(ctx), rails)
 
 
 def _llm(ctx: typer.Context) -> ChatClient:

@@ -11,6 +11,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
+    from guardrails.policy import Policy
     from guardrails.stages import Rails
     from knowledge.base import KnowledgeBase
     from knowledge.embeddings import E5Embedder
@@ -41,9 +42,30 @@ def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]],
     return similarity
 
 
+def load_policy(settings: Settings) -> Policy | None:
+    """The policy the settings name (None for ``none``); raises ``PolicyError`` if it cannot be used."""
+    from guardrails.policy import Policy, shipped
+
+    if settings.policy == "none":
+        return None
+    path = shipped(settings.policy) if shipped(settings.policy).is_file() else Path(settings.policy)
+    return Policy.from_path(path)
+
+
+def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
+    """The rails of the configured policy, ready to run (the embedder serves the classifier rails)."""
+    from guardrails.engine import PolicyRails
+    from guardrails.rail import Tools
+    from guardrails.stages import PassThroughRails
+
+    policy = load_policy(settings)
+    return PolicyRails(policy, Tools(embed=embedder.queries)) if policy else PassThroughRails()
+
+
 def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails: Rails | None = None) -> Pipeline:
     from assistant.translation import TranslationStore
 
+    rails = rails or build_rails(settings, kb.embedder)
     translations = TranslationStore(translations_path(settings)) if settings.translate else None
     return Pipeline(kb.retriever, llm, rails, answer_config(settings), embedding_similarity(kb.embedder),
                     translations)

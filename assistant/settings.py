@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     history_turns: int = Field(4, ge=0, le=50)
     """Earlier question/answer pairs kept for follow-ups."""
 
+    # --- guardrails ---
+    policy: str = "default"
+    """The guardrail policy: a shipped one (``default``, ``strict``), a YAML file, or ``none``
+    (no rails: for experiments only)."""
+
     @field_validator("answer_write_languages", mode="before")
     @classmethod
     def _split_languages(cls, v: object) -> object:

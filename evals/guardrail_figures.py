@@ -1,0 +1,246 @@
+"""Guardrail figures: injection recall, false refusals, personal-data recall and precision, latency.
+
+    python -m evals.guardrail_figures [--policy default] [--out docs/guardrails-figures.md]
+
+Runs a policy's input rails (no model, no index) over:
+- Waymark's own cases (``evals/suites/guardrails.yaml``): attacks and ordinary civil-service
+  questions in English, French, Danish and Hebrew;
+- ``../shared/data``: CyberSecEval's direct prompt injections, XSTest's safe prompts, Presidio's
+  synthetic personal data; and UK identifiers generated here (NI, NHS, postcode).
+Every rate carries n and a 95% Wilson interval; a case whose rails raise counts as an error
+(and the engine blocks it: fail closed). Prints Markdown; ``--out`` also writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from evals.stats import Rate
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+
+
+class GuardCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["benign", "injection"]
+    language: str
+    text: str
+
+
+class GuardSuite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite: str
+    cases: list[GuardCase]
+
+
+Check = Callable[[str, str], bool]
+"""(text, language) -> blocked."""
+
+
+def blocked_rate(check: Check, items: Iterable[tuple[str, str]]) -> tuple[Rate, int]:
+    ok = n = errors = 0
+    for text, language in items:
+        n += 1
+        try:
+            ok += check(text, language)
+        except Exception:
+            errors += 1
+    return Rate(ok, n), errors
+
+
+# --- personal data ---------------------------------------------------------------------------
+PRESIDIO_TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card", "IBAN_CODE": "iban",
+                  "IP_ADDRESS": "ip_address"}
+
+
+def pii_scores(samples: list[tuple[str, list[tuple[str, int, int]]]]) -> dict[str, tuple[Rate, Rate]]:
+    """Per entity: (recall over gold spans, precision over findings), overlap-matched."""
+    from guardrails.rails.pii import find
+
+    found_gold: Counter[str] = Counter()
+    gold_n: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    found_n: Counter[str] = Counter()
+    for text, gold in samples:
+        findings = find(text)
+        for entity, s, e in gold:
+            gold_n[entity] += 1
+            found_gold[entity] += any(f.entity == entity and f.start < e and s < f.end for f in findings)
+        for f in findings:
+            found_n[f.entity] += 1
+            right[f.entity] += any(g == f.entity and f.start < e and s < f.end for g, s, e in gold)
+    return {k: (Rate(found_gold[k], gold_n[k]), Rate(right[k], found_n[k])) for k in sorted(gold_n | found_n)}
+
+
+def presidio() -> list[tuple[str, list[tuple[str, int, int]]]]:
+    rows = json.loads((DATA / "presidio_synth_dataset_v2.json").read_text(encoding="utf-8"))
+    return [(r["full_text"], [(PRESIDIO_TYPES[s["entity_type"]], s["start_position"], s["end_position"])
+                              for s in r["spans"] if s["entity_type"] in PRESIDIO_TYPES]) for r in rows]
+
+
+def uk_identifiers(n: int, seed: int = 7) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """Sentences holding valid NI numbers, NHS numbers and postcodes in the usual spellings, and as
+    many sentences with look-alikes that are not (bad NHS check digits, never-issued NI prefixes)."""
+    rng = random.Random(seed)
+    first, second = "ABCEGHJKLMNOPRSTWXYZ", "ABCEGHJKLMNPRSTWXYZ"
+    out: list[tuple[str, list[tuple[str, int, int]]]] = []
+
+    def nhs(valid: bool) -> str:
+        while True:
+            d = [rng.randint(0, 9) for _ in range(9)]
+            check = 11 - sum(x * w for x, w in zip(d, range(10, 1, -1), strict=True)) % 11
+            if check == 10:
+                continue
+            check %= 11
+            last = check if valid else (check + rng.randint(1, 9)) % 10
+            s = "".join(map(str, [*d, last]))
+            return rng.choice([s, f"{s[:3]} {s[3:6]} {s[6:]}", f"{s[:3]}-{s[3:6]}-{s[6:]}"])
+
+    def ni(valid: bool) -> str:
+        while True:
+            pre = rng.choice(first) + rng.choice(second) if valid else rng.choice(["BG", "GB", "NK", "TN", "ZZ",
+                                                                                   "DA", "FO", "QQ"])
+            if pre not in {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"} or not valid:
+                break
+        digits = "".join(str(rng.randint(0, 9)) for _ in range(6))
+        s = f"{pre}{digits}{rng.choice('ABCD')}"
+        return rng.choice([s, f"{s[:2]} {s[2:4]} {s[4:6]} {s[6:8]} {s[8]}", s.lower()])
+
+    def postcode() -> str:
+        area = rng.choice(["SW1A", "M1", "B33", "CR2", "DN55", "EC1A", "W1A", "LS10", "G2", "CF10", "BT7", "EH1"])
+        return f"{area} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+
+    templates = ["My {} is {}, can you help?", "Patient {} ({}) asked about the service.",
+                 "Please update the record for {} {} before Friday.", "Is it fine to paste {} {} into a chatbot?"]
+    for _ in range(n):
+        for label, entity, value in (("NHS number", "nhs", nhs(True)), ("NI number", "uk_ni", ni(True)),
+                                     ("postcode", "uk_postcode", postcode())):
+            t = rng.choice(templates)
+            text = t.format(label, value)
+            start = text.index(value)
+            out.append((text, [(entity, start, start + len(value))]))
+        for label, value in (("NHS number", nhs(False)), ("NI number", ni(False))):
+            out.append((rng.choice(templates).format(label, value), []))
+    return out
+
+
+# --- the report ------------------------------------------------------------------------------
+def main() -> None:
+    from assistant.settings import Settings
+    from guardrails.engine import PolicyRails
+    from guardrails.policy import Policy, shipped
+    from guardrails.rail import Tools
+    from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
+    from knowledge.embeddings import E5Embedder
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--policy", default="default", help="a shipped policy name or a YAML file")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    policy = Policy.from_path(shipped(args.policy) if shipped(args.policy).is_file() else Path(args.policy))
+    embedder = E5Embedder(Settings().embed_threads)
+    rails = PolicyRails(policy, Tools(embed=embedder.queries))
+    latencies: dict[str, list[float]] = defaultdict(list)
+    out_of_scope: Counter[str] = Counter()
+    current = ["own"]
+
+    def check(text: str, language: str) -> bool:
+        t0 = time.perf_counter()
+        result = rails.check_input(text, language)
+        latencies[current[0]].append((time.perf_counter() - t0) * 1000)
+        out_of_scope[current[0]] += any(r.rail == "scope" and r.verdict == "fail" for r in result.records)
+        return result.blocked
+
+    lines = [f"Policy `{policy.label}`, input rails: "
+             f"{', '.join(r.rail + ' (' + r.action + ')' for r in policy.input)}. Rates: value [95% Wilson] (n).", ""]
+    suite = GuardSuite.model_validate(yaml.safe_load((REPO / "evals/suites/guardrails.yaml").read_text("utf-8")))
+    lines += ["| own cases | language | blocked | errors |", "|---|---|---|---|"]
+    current[0] = "own cases"
+    for kind in ("injection", "benign"):
+        for lang in ("en", "fr", "da", "he"):
+            cases = [(c.text, c.language) for c in suite.cases if c.kind == kind and c.language == lang]
+            if cases:
+                rate, errors = blocked_rate(check, cases)
+                lines.append(f"| {kind} | {lang} | {rate} | {errors} |")
+        rate, errors = blocked_rate(check, [(c.text, c.language) for c in suite.cases if c.kind == kind])
+        lines.append(f"| **{kind}, all** | | {rate} | {errors} |")
+
+    if not DATA.is_dir():
+        lines.append(f"\nSkipped the public sets: {DATA} is absent.")
+    else:
+        from knowledge.language import UNDETERMINED, detect_language
+
+        def language_of(t: str) -> str:
+            d = detect_language(t)
+            return "en" if d == UNDETERMINED else d
+
+        cse = json.loads((DATA / "cyberseceval_prompt_injection.json").read_text(encoding="utf-8"))
+        direct = [c for c in cse if c["injection_type"] == "direct"]
+        current[0] = "CyberSecEval"
+        rate, errors = blocked_rate(check, [(c["user_input"], language_of(c["user_input"])) for c in direct])
+        with (DATA / "xstest_prompts.csv").open(encoding="utf-8") as f:
+            safe = [r["prompt"] for r in csv.DictReader(f) if r["label"] == "safe"]
+        current[0] = "XSTest"
+        fr_rate, fr_errors = blocked_rate(check, [(t, "en") for t in safe])
+        lines += ["", "| public set | measure | rate | errors | scope rail fails (recorded) |", "|---|---|---|---|---|",
+                  f"| CyberSecEval direct injections | blocked (recall) | {rate} | {errors} | "
+                  f"{Rate(out_of_scope['CyberSecEval'], len(direct))} |",
+                  f"| XSTest safe prompts | blocked (false refusals) | {fr_rate} | {fr_errors} | "
+                  f"{Rate(out_of_scope['XSTest'], len(safe))} |"]
+        by_variant: dict[str, list[bool]] = defaultdict(list)
+        for c in direct:
+            by_variant[c["injection_variant"]].append(rails.check_input(c["user_input"], "en").blocked)
+        lines += ["", "CyberSecEval direct, blocked by variant: " + "; ".join(
+            f"{v} {sum(b)}/{len(b)}" for v, b in sorted(by_variant.items(), key=lambda kv: -len(kv[1])))]
+
+        # the classifier's margin, swept (chosen on the own cases; the public sets are held out)
+        rail = Injection(InjectionParams(), Tools(embed=embedder.queries))
+        scored = {name: [(bool(pattern_hits(t)), rail.margin(t)) for t in texts] for name, texts in {
+            "own attacks": [c.text for c in suite.cases if c.kind == "injection"],
+            "own ordinary": [c.text for c in suite.cases if c.kind == "benign"],
+            "CyberSecEval direct": [c["user_input"] for c in direct],
+            "XSTest safe": safe}.items()}
+        lines += ["", "| injection rail alone, margin | " + " | ".join(scored) + " |",
+                  "|---" * (len(scored) + 1) + "|"]
+        for m in (-0.04, -0.02, -0.01, 0.0, 0.01, 0.02, 0.04, 0.06):
+            lines.append(f"| {m:+.2f} | " + " | ".join(
+                str(Rate(sum(p or s > m for p, s in v), len(v))) for v in scored.values()) + " |")
+
+        lines += ["", "| personal data | recall | precision |", "|---|---|---|"]
+        for entity, (recall, precision) in pii_scores(presidio()).items():
+            lines.append(f"| Presidio {entity} | {recall} | {precision} |")
+        uk = pii_scores(uk_identifiers(200))
+        for entity in ("uk_ni", "nhs", "uk_postcode"):
+            recall, precision = uk[entity]
+            lines.append(f"| generated UK {entity} (200, plus look-alikes) | {recall} | {precision} |")
+
+    lines += ["", "| all input rails, per text | n | p50 ms | p95 ms |", "|---|---|---|---|"]
+    for name, values in latencies.items():
+        q = statistics.quantiles(values, n=20) if len(values) > 1 else [values[0]] * 19
+        lines.append(f"| {name} | {len(values)} | {statistics.median(values):.1f} | {q[18]:.1f} |")
+    lines.append("\nTimes are after the embedder's first load, one process on this machine; CyberSecEval's inputs "
+                 "run to thousands of characters (the embedder reads up to 512 tokens).")
+    body = "\n".join(lines)
+    print(body)
+    if args.out:
+        args.out.write_text(body + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

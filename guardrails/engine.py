@@ -1,0 +1,80 @@
+"""Runs a policy's rails at each stage of the answer path: ``PolicyRails`` is the ``Rails`` the
+pipeline calls.
+
+At each stage the rails run in the policy's order, each on the text the previous ones left.
+A rail that fails does what its action says: ``block`` stops the question or answer with the
+policy's message in the asker's language; ``redact`` goes on with the rail's cleaned text;
+``warn`` and ``log`` go on, recorded. Fail closed: a rail that raises is recorded as ``error``
+and blocks, and so does a ``redact`` rail that cannot clean the text. Every decision is
+recorded with the policy's version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from assistant.answer import Citation, GuardrailRecord, Stage
+from guardrails.policy import Policy, PolicyError, RailSpec
+from guardrails.rail import Context, Decision, Guardrail, MessageKey, Tools, registry
+from guardrails.stages import StageResult
+from knowledge.models import SearchHit
+
+log = logging.getLogger(__name__)
+
+
+class PolicyRails:
+    def __init__(self, policy: Policy, tools: Tools | None = None) -> None:
+        self.policy = policy
+        tools = tools or Tools()
+        self.rails: dict[Stage, list[tuple[RailSpec, Guardrail]]] = {}
+        for stage in ("input", "retrieval", "output"):
+            built = []
+            for i, spec in enumerate(policy.rails(stage)):
+                rail_type = registry()[spec.rail]
+                try:
+                    built.append((spec, rail_type.build(rail_type.params.model_validate(spec.params), tools)))
+                except Exception as exc:
+                    raise PolicyError(f"policy {policy.label}: {stage}[{i}] ({spec.rail}) cannot start: {exc}") from exc
+            self.rails[stage] = built
+
+    @property
+    def policy_version(self) -> str:
+        return self.policy.label
+
+    def check_input(self, question: str, language: str) -> StageResult:
+        scope = self.policy.scope
+        return self.run("input", question, Context("input", language, scope=scope.description,
+                                                   in_scope=scope.in_scope, out_of_scope=scope.out_of_scope))
+
+    def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
+                     language: str) -> StageResult:
+        cited = {c.n for c in citations}
+        texts = [p.text for n, p in enumerate(passages, 1) if n in cited] or [p.text for p in passages]
+        return self.run("output", answer, Context("output", language, passages=texts))
+
+    def run(self, stage: Stage, text: str, context: Context) -> StageResult:
+        result = StageResult(text)
+        for spec, rail in self.rails[stage]:
+            try:
+                decision = rail.check(result.text, context)
+            except Exception as exc:  # fail closed
+                log.exception("rail %s (%s) raised; blocking", spec.rail, self.policy.label)
+                decision = Decision("error", None, f"{type(exc).__name__}: the rail failed, so the text is blocked")
+            result.records.append(GuardrailRecord(
+                rail=spec.rail, stage=stage, verdict=decision.verdict, score=decision.score, detail=decision.detail,
+                action=None if decision.verdict == "pass" else "block" if decision.verdict == "error" else spec.action,
+                policy_version=self.policy.label))
+            key: MessageKey = spec.message or rail.message
+            if decision.verdict == "error" or (decision.verdict == "fail" and spec.action == "block"):
+                return self._blocked(result, "blocked" if decision.verdict == "error" else key, context.language)
+            if decision.verdict == "fail" and spec.action == "redact":
+                if decision.text is None:  # nothing to redact with: fail closed
+                    return self._blocked(result, key, context.language)
+                result.text = decision.text
+        return result
+
+    def _blocked(self, result: StageResult, key: MessageKey, language: str) -> StageResult:
+        result.blocked = True
+        result.message = self.policy.message(key, language)
+        return result

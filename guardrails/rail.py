@@ -1,0 +1,108 @@
+"""One ``Guardrail`` Protocol and the registry that names rails in policy files.
+
+A rail is a small class registered under a name with ``@guardrail("name", stages=...)``. Its
+``Params`` (a pydantic model, extra fields forbidden) are what a policy may set for it; the
+policy loader validates them, so a typo'd parameter is an error, never a silent default. A
+rail's ``check`` returns a ``Decision``: pass, fail or error, with a score, a detail for the
+record and, for rails that can clean text (redaction), the cleaned text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.answer import Stage, Verdict
+
+MessageKey = Literal["blocked", "injection", "out_of_scope", "banned_topic", "too_long", "personal_data",
+                     "unsafe_output", "disclaimer"]
+"""The user-facing messages a policy defines (per language)."""
+
+
+class Params(BaseModel):
+    """Base of every rail's parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rail may look at besides the text."""
+
+    stage: Stage
+    language: str = "en"
+    passages: Sequence[str] = ()
+    """Output stage: the texts of the passages the answer cites."""
+    scope: str = ""
+    """The policy's scope description (for the scope rail)."""
+    in_scope: Sequence[str] = ()
+    out_of_scope: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    score: float | None = None
+    detail: str = ""
+    text: str | None = None
+    """The text with the problem removed (e.g. redacted), when the rail can clean it."""
+
+    @classmethod
+    def ok(cls, score: float | None = None, detail: str = "") -> Decision:
+        return cls("pass", score, detail)
+
+
+class Guardrail(Protocol):
+    name: ClassVar[str]
+    stages: ClassVar[frozenset[Stage]]
+    message: ClassVar[MessageKey]
+    """The policy message shown when this rail blocks (a key of the policy's messages)."""
+
+    def check(self, text: str, context: Context) -> Decision: ...
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Shared, heavy things a rail may need, built once by whoever runs the policy."""
+
+    embed: Callable[[list[str]], Any] | None = None
+    """Texts -> unit-norm embedding rows (numpy array), multilingual (the E5 query encoder)."""
+
+
+@dataclass(frozen=True)
+class RailType:
+    name: str
+    stages: frozenset[Stage]
+    params: type[Params]
+    build: Callable[[Any, Tools], Guardrail]
+    doc: str = field(default="")
+
+
+REGISTRY: dict[str, RailType] = {}
+
+G = TypeVar("G")
+
+
+def guardrail(name: str, stages: Sequence[Stage], params: type[Params] = Params) -> Callable[[G], G]:
+    """Register a rail class under ``name``; it is built as ``cls(params, tools)`` from a policy."""
+
+    def register(cls: G) -> G:
+        if name in REGISTRY:
+            raise ValueError(f"guardrail {name!r} is registered twice")
+        cls.name = name  # type: ignore[attr-defined]
+        cls.stages = frozenset(stages)  # type: ignore[attr-defined]
+        REGISTRY[name] = RailType(name, frozenset(stages), params, cls,  # type: ignore[arg-type]
+                                  ((getattr(cls, "__doc__", "") or "").strip().splitlines() or [""])[0])
+        return cls
+
+    return register
+
+
+def registry() -> dict[str, RailType]:
+    """Every known rail (importing the rail modules registers them)."""
+    import guardrails.rails  # noqa: F401
+
+    return REGISTRY

@@ -1,0 +1,5 @@
+"""The rails. Importing this package registers every rail by name (``guardrails.rail.registry``)."""
+
+from guardrails.rails import hygiene, injection, pii, scope, terms
+
+__all__ = ["hygiene", "injection", "pii", "scope", "terms"]

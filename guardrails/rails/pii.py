@@ -1,0 +1,153 @@
+"""Personal data: found by pattern and checksum, redacted before anything reaches a model or a log.
+
+Checksums keep ordinary numbers out: an NHS number must pass its mod-11 check, a payment card
+the Luhn check, an IBAN the mod-97 check. Where two findings overlap the longer one wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
+
+Entity = Literal["email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address"]
+ALL: tuple[Entity, ...] = ("email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address")
+
+
+@dataclass(frozen=True)
+class Finding:
+    entity: Entity
+    start: int
+    end: int
+
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def nhs_valid(digits: str) -> bool:
+    """NHS numbers: ten digits, the last a mod-11 check digit of the first nine."""
+    if len(digits) != 10 or len(set(digits)) == 1:
+        return False
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    return check != 10 and (check % 11) == int(digits[9])
+
+
+def iban_valid(raw: str) -> bool:
+    s = re.sub(r"\s", "", raw).upper()
+    if not 15 <= len(s) <= 34:
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?!\w)")
+_NI = re.compile(r"(?<![A-Za-z0-9])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+                 r"\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D](?![A-Za-z0-9])", re.IGNORECASE)
+_NHS = re.compile(r"(?<![\d-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])")
+_POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:GIR ?0AA|[A-PR-UWYZ](?:\d[\dA-HJKPS-UW]?|[A-HK-Y]\d[\dABEHMNPRV-Y]?)"
+                       r" ?\d[ABD-HJLNP-UW-Z]{2})(?![A-Za-z0-9])", re.IGNORECASE)
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
+# written whole, or in groups of four: a greedy "any spaces" pattern would swallow the next word
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)"
+                   r"(?![A-Za-z0-9])", re.IGNORECASE)
+_IP = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5}"
+                    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w)")
+_PHONE_WORDS = re.compile(r"phone|\btel\b|mobile|\bcell|\bcall|\bring|\bfax|contact|telefon|mobil"
+                          r"|téléphone|portable|appel|טלפון|נייד", re.IGNORECASE)
+_THOUSANDS = re.compile(r"\d{1,3}(?:[ .]\d{3})+")
+_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+def _phone(m: re.Match[str]) -> bool:
+    """7-15 digits. Right after a word such as "phone", "call" or "nummer", any such number; else
+    only shapes that are rarely anything else: a leading +, ( or 0, or three or more groups, with
+    at least 8 digits and not a date or a thousands-separated amount."""
+    s = re.sub(r"\s?(x|ext\.?)\s?\d{1,5}$", "", m.group())
+    n = len(_digits(s))
+    if not 7 <= n <= 15 or _DATE.fullmatch(s) or re.match(r"\d{4}-\d\d-\d\d", s):
+        return False
+    if _PHONE_WORDS.search(m.string[max(0, m.start() - 40):m.start()]):
+        return True
+    if n < 8 or (_THOUSANDS.fullmatch(s) and not s.startswith("0")):
+        return False
+    return s.startswith(("+", "(", "0")) or len(re.findall(r"[ .-]", s)) >= 2
+
+
+def _card(digits: str) -> bool:
+    """13-19 digits passing the Luhn check, or 12 for Maestro (starting 5 or 6)."""
+    return (13 <= len(digits) <= 19 or (len(digits) == 12 and digits[0] in "56")) and luhn(digits)
+
+
+DETECTORS: dict[Entity, tuple[re.Pattern[str], Callable[[re.Match[str]], bool]]] = {
+    "email": (_EMAIL, lambda m: True),
+    "iban": (_IBAN, lambda m: iban_valid(m.group())),
+    "card": (_CARD, lambda m: _card(_digits(m.group()))),
+    "nhs": (_NHS, lambda m: nhs_valid(_digits(m.group()))),
+    "uk_ni": (_NI, lambda m: True),
+    "uk_postcode": (_POSTCODE, lambda m: True),
+    "ip_address": (_IP, lambda m: True),
+    "phone": (_PHONE, _phone),
+}
+
+
+def find(text: str, entities: tuple[Entity, ...] | list[Entity] = ALL) -> list[Finding]:
+    """Non-overlapping findings in text order (the longer of two overlapping findings wins)."""
+    raw: list[Finding] = []
+    for entity in entities:
+        pattern, valid = DETECTORS[entity]
+        raw += [Finding(entity, m.start(), m.end()) for m in pattern.finditer(text) if valid(m)]
+    kept: list[Finding] = []
+    priority = list(DETECTORS)  # the more specific detector wins a tie
+    for f in sorted(raw, key=lambda f: (-(f.end - f.start), priority.index(f.entity), f.start)):
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)
+
+
+def redact(text: str, findings: list[Finding]) -> str:
+    parts, last = [], 0
+    for f in findings:
+        parts += [text[last:f.start], f"[{f.entity.upper()}]"]
+        last = f.end
+    return "".join([*parts, text[last:]])
+
+
+def _counts(findings: list[Finding]) -> Iterator[str]:
+    for entity in dict.fromkeys(f.entity for f in findings):
+        yield f"{entity}×{sum(1 for f in findings if f.entity == entity)}"
+
+
+class PiiParams(Params):
+    entities: list[Entity] = Field(default_factory=lambda: list(ALL))
+
+
+@guardrail("pii", stages=["input", "output"], params=PiiParams)
+class Pii:
+    """Finds personal data (email, phone, NI and NHS numbers, postcodes, cards, IBANs, IP addresses);
+    action redact replaces each with a label such as [EMAIL]."""
+
+    message: ClassVar[MessageKey] = "personal_data"
+
+    def __init__(self, params: PiiParams, tools: Tools) -> None:
+        self.params = params
+
+    def check(self, text: str, context: Context) -> Decision:
+        findings = find(text, self.params.entities)
+        if not findings:
+            return Decision.ok(0.0)
+        return Decision("fail", float(len(findings)), ", ".join(_counts(findings)), redact(text, findings))
