@@ -51,7 +51,8 @@ class PolicyRails:
                      language: str) -> StageResult:
         cited = {c.n for c in citations}
         texts = [p.text for n, p in enumerate(passages, 1) if n in cited] or [p.text for p in passages]
-        return self.run("output", answer, Context("output", language, passages=texts))
+        disclaimer = self.policy.message("disclaimer", language)
+        return self.run("output", answer, Context("output", language, passages=texts, disclaimer=disclaimer))
 
     def run(self, stage: Stage, text: str, context: Context) -> StageResult:
         result = StageResult(text)
@@ -71,6 +72,8 @@ class PolicyRails:
             if decision.verdict == "fail" and spec.action == "redact":
                 if decision.text is None:  # nothing to redact with: fail closed
                     return self._blocked(result, key, context.language)
+                result.text = decision.text
+            elif decision.verdict == "pass" and decision.text is not None:
                 result.text = decision.text
         return result
 

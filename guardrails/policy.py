@@ -134,6 +134,8 @@ class Policy(_Strict):
     def _scope_for_the_scope_rail(self) -> Policy:
         if any(r.rail == "scope" for r in self.input) and not (self.scope.description.strip() or self.scope.in_scope):
             raise ValueError("the scope rail needs scope.description or scope.in_scope")
+        if any(r.rail == "disclaimer" for r in self.output) and not self.message("disclaimer", "en"):
+            raise ValueError("the disclaimer rail needs messages.en.disclaimer (the fallback for every language)")
         return self
 
     # --- loading ------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class Context:
     """The policy's scope description (for the scope rail)."""
     in_scope: Sequence[str] = ()
     out_of_scope: Sequence[str] = ()
+    disclaimer: str = ""
+    """Output stage: the policy's disclaimer in the asker's language (for the disclaimer rail)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Decision:
     score: float | None = None
     detail: str = ""
     text: str | None = None
-    """The text with the problem removed (e.g. redacted), when the rail can clean it."""
+    """The text with the problem removed (e.g. redacted), when the rail can clean it; on a pass, a
+    rewrite that is not a problem (e.g. a disclaimer added)."""
 
     @classmethod
     def ok(cls, score: float | None = None, detail: str = "") -> Decision:

@@ -108,3 +108,29 @@ def test_the_pipeline_blocks_before_searching_or_calling_the_model() -> None:
     assert answer.status == "blocked" and answer.reason == "input_rail"
     assert answer.answer == "This question looks like an attempt to change my instructions, so I can't answer it."
     assert model.received == [] and searcher.queries == []
+
+
+def test_output_rails_clean_then_close_with_the_disclaimer_in_the_askers_language() -> None:
+    policy = Policy.from_yaml("""\
+name: out
+version: "1"
+owner: tests
+output:
+  - rail: markdown
+    action: redact
+  - rail: grounding
+    action: block
+  - rail: disclaimer
+messages:
+  en: {disclaimer: Check the source.}
+  da: {disclaimer: Tjek kilden.}
+""")
+    from tests.test_pipeline import P1
+
+    rails = PolicyRails(policy)
+    ok = rails.check_output("Set up in 2016 ![x](http://e.example/i.png)", [], [P1], "da")
+    assert not ok.blocked and ok.text == "Set up in 2016 x\n\nTjek kilden."
+    made_up = rails.check_output("It cost £9 million.", [], [P1], "fr")
+    assert made_up.blocked and made_up.message == "I could not produce an answer that meets the rules for this service."
+    with pytest.raises(PolicyError, match="disclaimer rail needs"):
+        Policy.from_yaml(policy.model_dump_json().replace("Check the source.", ""))

