@@ -4,9 +4,10 @@ policy and probe its rails without the model."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.text import Text
@@ -17,6 +18,9 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from guardrails.engine import PolicyRails
     from guardrails.policy import Policy
+    from guardrails.store import PolicyStore, Version
+
+T = TypeVar("T")
 
 policy_app = typer.Typer(help="Check and inspect guardrail policies.", no_args_is_help=True)
 guard_app = typer.Typer(help="Probe a policy's rails without the model.", no_args_is_help=True)
@@ -76,9 +80,92 @@ def validate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A po
 
 
 @policy_app.command("show")
-def show(ctx: typer.Context) -> None:
-    """The policy in force: its label and rails."""
-    out.print(Text(_summary(_load(ctx.obj, None))))
+def show(ctx: typer.Context, version: Annotated[int | None, typer.Argument(help="A stored version (default: the "
+                                                                               "policy in force).")] = None,
+         full: Annotated[bool, typer.Option("--full", help="Print the whole policy file.")] = False) -> None:
+    """The policy in force (or a stored version): its label and rails, or its whole text."""
+    from guardrails.policy import Policy
+
+    stored = None
+    if version is not None:
+        stored = _guarded(lambda: _store(ctx).get(version))
+    elif ctx.obj.policy == "active":
+        stored = _store(ctx).active()
+    policy = Policy.from_yaml(stored.content, f"version {stored.id}") if stored else _load(ctx.obj, None)
+    if full and stored is not None:
+        print(stored.content, end="" if stored.content.endswith("\n") else "\n")
+    else:
+        out.print(Text(_summary(policy) if stored is None else f"v{stored.id}: {_summary(policy)}"))
+
+
+def _store(ctx: typer.Context) -> PolicyStore:
+    from assistant.service import policy_store
+
+    return policy_store(ctx.obj)
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    from guardrails.policy import PolicyError
+
+    try:
+        return action()
+    except PolicyError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _line(v: Version) -> str:
+    mark = "*" if v.active else " "
+    return f"{mark} v{v.id}  {v.label}  {v.created}  {v.author}: {v.reason}"
+
+
+@policy_app.command("activate")
+def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The policy YAML file to put in force.")],
+             reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+             author: Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")] = None,
+             ) -> None:
+    """Validate FILE and put it in force as a new version; if it is invalid, nothing changes."""
+    from guardrails.policy import PolicyError
+
+    s: Settings = ctx.obj
+    try:
+        content = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {file}: {exc}") from None
+    try:
+        v = _store(ctx).activate(content, author or s.user, reason, str(file), check=lambda p: _rails(s, p))
+    except PolicyError as exc:
+        raise CliError(f"not activated; the policy in force is unchanged:\n{exc}") from None
+    out.print(Text(f"in force: {_line(v)}"))
+
+
+@policy_app.command("rollback")
+def rollback(ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version to put back in force.")],
+             reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
+             author: Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")] = None,
+             ) -> None:
+    """Put an earlier version back in force (recorded as a new activation)."""
+    s: Settings = ctx.obj
+    v = _guarded(lambda: _store(ctx).rollback(version, author or s.user, reason, check=lambda p: _rails(s, p)))
+    out.print(Text(f"in force: {_line(v)}"))
+
+
+@policy_app.command("history")
+def history(ctx: typer.Context) -> None:
+    """Every stored version (* = in force), then every activation."""
+    store = _store(ctx)
+    for v in store.history():
+        out.print(Text(_line(v)))
+    out.print("\nActivations (newest first):", style="bold")
+    for version, who, why, at in store.activations():
+        out.print(Text(f"  {at}  v{version}  {who}: {why}"))
+
+
+@policy_app.command("diff")
+def diff(ctx: typer.Context, a: Annotated[int, typer.Argument(help="A version.")],
+         b: Annotated[int, typer.Argument(help="Another version.")]) -> None:
+    """The changes from version A to version B (unified diff)."""
+    text = _guarded(lambda: _store(ctx).diff(a, b))
+    print(text or f"v{a} and v{b} are identical")
 
 
 @policy_app.command("schema")

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from assistant.llm import ChatClient
     from guardrails.policy import Policy
     from guardrails.stages import Rails
+    from guardrails.store import PolicyStore
     from knowledge.base import KnowledgeBase
     from knowledge.embeddings import E5Embedder
 
@@ -42,24 +43,45 @@ def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]],
     return similarity
 
 
+def policy_store(settings: Settings) -> PolicyStore:
+    """The policy store, holding the shipped ``default`` policy from the first run on."""
+    from guardrails.policy import shipped
+    from guardrails.store import PolicyStore
+
+    store = PolicyStore(settings.data_dir / "policies.sqlite")
+    if store.active_id() is None:
+        store.activate(shipped("default").read_text(encoding="utf-8"), "waymark", "first run: the shipped default "
+                       "policy", str(shipped("default")))
+    return store
+
+
 def load_policy(settings: Settings) -> Policy | None:
     """The policy the settings name (None for ``none``); raises ``PolicyError`` if it cannot be used."""
     from guardrails.policy import Policy, shipped
 
     if settings.policy == "none":
         return None
+    if settings.policy == "active":
+        active = policy_store(settings).active()
+        assert active is not None
+        return Policy.from_yaml(active.content, f"version {active.id}")
     path = shipped(settings.policy) if shipped(settings.policy).is_file() else Path(settings.policy)
     return Policy.from_path(path)
 
 
 def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
-    """The rails of the configured policy, ready to run (the embedder serves the classifier rails)."""
+    """The rails of the configured policy, ready to run (the embedder serves the classifier rails);
+    with ``active``, they follow the policy store's activations."""
     from guardrails.engine import PolicyRails
     from guardrails.rail import Tools
     from guardrails.stages import PassThroughRails
+    from guardrails.store import LiveRails
 
+    tools = Tools(embed=embedder.queries)
+    if settings.policy == "active":
+        return LiveRails(policy_store(settings), lambda policy: PolicyRails(policy, tools))
     policy = load_policy(settings)
-    return PolicyRails(policy, Tools(embed=embedder.queries)) if policy else PassThroughRails()
+    return PolicyRails(policy, tools) if policy else PassThroughRails()
 
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails: Rails | None = None) -> Pipeline:

@@ -7,6 +7,7 @@ plain values or config objects, never the environment.
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -84,9 +85,12 @@ class Settings(BaseSettings):
     """Earlier question/answer pairs kept for follow-ups."""
 
     # --- guardrails ---
-    policy: str = "default"
-    """The guardrail policy: a shipped one (``default``, ``strict``), a YAML file, or ``none``
+    policy: str = "active"
+    """The guardrail policy: ``active`` (the one in force in the policy store, which starts with the
+    shipped ``default``), a shipped one (``default``, ``strict``) or a YAML file, fixed; or ``none``
     (no rails: for experiments only)."""
+    user: str = Field(default_factory=getpass.getuser)
+    """Who is at the keyboard: recorded as the author of policy changes."""
 
     @field_validator("answer_write_languages", mode="before")
     @classmethod

@@ -1,0 +1,178 @@
+"""Every version of every policy, and which one is in force (SQLite).
+
+AI champions activate a policy file; the store keeps its text with author, time, reason and
+content hash, and records the activation. Rolling back activates an earlier version again: the
+history only grows. A policy that does not validate is never stored or activated, so the last
+good one stays in force. ``LiveRails`` serves the active version to the answer path and picks up
+a newly activated one on the next question, keeping the last good one if the new one fails.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.answer import Citation
+from guardrails.engine import PolicyRails
+from guardrails.policy import Policy, PolicyError
+from guardrails.stages import StageResult
+from knowledge.models import SearchHit
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, label TEXT NOT NULL, digest TEXT NOT NULL,
+    content TEXT NOT NULL, author TEXT NOT NULL, reason TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS activations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL REFERENCES versions(id),
+    author TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    name: str
+    label: str
+    digest: str
+    content: str
+    author: str
+    reason: str
+    created: str
+    active: bool = False
+
+
+class PolicyStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        return db
+
+    # --- reading ------------------------------------------------------------------------------
+    def active_id(self) -> int | None:
+        with self._db() as db:
+            row = db.execute("SELECT version FROM activations ORDER BY id DESC LIMIT 1").fetchone()
+        return int(row[0]) if row else None
+
+    def get(self, version: int) -> Version:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM versions WHERE id = ?", (version,)).fetchone()
+        if row is None:
+            raise PolicyError(f"no policy version {version} (see `waymark policy history`)")
+        return Version(**dict(row), active=version == self.active_id())
+
+    def active(self) -> Version | None:
+        version = self.active_id()
+        return self.get(version) if version is not None else None
+
+    def history(self) -> list[Version]:
+        """Every version, newest first."""
+        active = self.active_id()
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM versions ORDER BY id DESC").fetchall()
+        return [Version(**dict(r), active=r["id"] == active) for r in rows]
+
+    def activations(self) -> list[tuple[int, str, str, str]]:
+        """(version, author, reason, time) of every activation, newest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT version, author, reason, at FROM activations ORDER BY id DESC").fetchall()
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def diff(self, a: int, b: int) -> str:
+        va, vb = self.get(a), self.get(b)
+        return "".join(difflib.unified_diff(va.content.splitlines(keepends=True), vb.content.splitlines(keepends=True),
+                                            f"v{a} {va.label}", f"v{b} {vb.label}"))
+
+    # --- changing -----------------------------------------------------------------------------
+    def activate(self, content: str, author: str, reason: str, source: str = "<policy>",
+                 check: Callable[[Policy], object] | None = None) -> Version:
+        """Validate ``content`` (and ``check`` it, e.g. that its rails start), store it as a new version
+        unless it is the active one already, and put it in force. Raises ``PolicyError`` and changes
+        nothing when it is invalid."""
+        if not reason.strip():
+            raise PolicyError("say why (a reason is recorded with every activation)")
+        policy = Policy.from_yaml(content, source)
+        if check is not None:
+            check(policy)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db() as db:
+            current = db.execute("SELECT v.id, v.content FROM activations a JOIN versions v ON v.id = a.version "
+                                 "ORDER BY a.id DESC LIMIT 1").fetchone()
+            if current is not None and current["content"] == content:
+                return self.get(int(current["id"]))
+            cur = db.execute("INSERT INTO versions (name, label, digest, content, author, reason, created) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (policy.name, policy.label, policy.digest, content, author, reason, now))
+            version = int(cur.lastrowid or 0)
+            db.execute("INSERT INTO activations (version, author, reason, at) VALUES (?, ?, ?, ?)",
+                       (version, author, reason, now))
+        return self.get(version)
+
+    def rollback(self, version: int, author: str, reason: str,
+                 check: Callable[[Policy], object] | None = None) -> Version:
+        """Put an earlier version in force again (recorded as a new activation)."""
+        if not reason.strip():
+            raise PolicyError("say why (a reason is recorded with every activation)")
+        old = self.get(version)
+        policy = Policy.from_yaml(old.content, f"version {version}")
+        if check is not None:
+            check(policy)
+        with self._db() as db:
+            db.execute("INSERT INTO activations (version, author, reason, at) VALUES (?, ?, ?, ?)",
+                       (version, author, reason, datetime.now(UTC).isoformat(timespec="seconds")))
+        return self.get(version)
+
+
+class LiveRails:
+    """The ``Rails`` of the store's active policy, reloaded when another version is activated; if
+    the new one cannot be used, the last good one stays in force (and the failure is logged)."""
+
+    def __init__(self, store: PolicyStore, build: Callable[[Policy], PolicyRails]) -> None:
+        self.store = store
+        self.build = build
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._rails: PolicyRails | None = None
+        try:
+            self.current()
+        except PolicyError:
+            raise PolicyError(f"no usable active policy in {store.path} (activate one: "
+                              "`waymark policy activate`)") from None
+
+    def current(self) -> PolicyRails:
+        with self._lock:
+            version = self.store.active_id()
+            if version != self._version and version is not None:
+                try:
+                    self._rails = self.build(Policy.from_yaml(self.store.get(version).content, f"version {version}"))
+                except Exception:
+                    log.exception("policy version %s cannot be used; keeping %s", version,
+                                  self._rails.policy_version if self._rails else "none")
+                self._version = version
+            if self._rails is None:
+                raise PolicyError("no usable policy is in force")
+            return self._rails
+
+    @property
+    def policy_version(self) -> str:
+        return self.current().policy_version
+
+    def check_input(self, question: str, language: str) -> StageResult:
+        return self.current().check_input(question, language)
+
+    def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
+                     language: str) -> StageResult:
+        return self.current().check_output(answer, citations, passages, language)

@@ -1,0 +1,105 @@
+"""The policy store: versions with author, reason and hash; activation, rollback, and a runtime that
+follows activations but keeps the last good policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrails.engine import PolicyRails
+from guardrails.policy import Policy, PolicyError
+from guardrails.rail import Tools
+from guardrails.store import LiveRails, PolicyStore
+from tests.test_cli import run
+
+BASE = """\
+name: team
+version: "{version}"
+owner: champions
+input:
+  - rail: max_length
+    params: {{max_chars: {chars}}}
+"""
+
+
+def v(version: int, chars: int = 100) -> str:
+    return BASE.format(version=version, chars=chars)
+
+
+def test_versions_keep_author_reason_and_hash_and_the_same_content_is_not_stored_twice(tmp_path: Path) -> None:
+    store = PolicyStore(tmp_path / "p.sqlite")
+    first = store.activate(v(1), "ada", "initial")
+    assert (first.id, first.author, first.reason, first.active) == (1, "ada", "initial", True)
+    assert first.digest == Policy.from_yaml(v(1)).digest and first.label.startswith("team@1#")
+    assert store.activate(v(1), "bob", "again").id == 1 and len(store.history()) == 1
+    second = store.activate(v(2, 10), "bob", "tighter")
+    assert [x.id for x in store.history()] == [2, 1] and store.active_id() == 2
+    assert "-    params: {max_chars: 100}\n+    params: {max_chars: 10}" in store.diff(1, 2)
+    assert second.created <= store.get(2).created
+
+
+def test_an_invalid_policy_is_refused_and_the_active_one_stays(tmp_path: Path) -> None:
+    store = PolicyStore(tmp_path / "p.sqlite")
+    store.activate(v(1), "ada", "initial")
+    with pytest.raises(PolicyError, match="unknown rail"):
+        store.activate(v(2).replace("max_length", "max_lenght"), "bob", "typo")
+    with pytest.raises(PolicyError, match="cannot start"):  # valid YAML whose rail cannot start here
+        store.activate(v(3) + "  - rail: injection\n", "bob", "classifier",
+                       check=lambda p: PolicyRails(p, Tools()))
+    with pytest.raises(PolicyError, match="reason"):
+        store.activate(v(4), "bob", "  ")
+    assert store.active_id() == 1 and len(store.history()) == 1
+
+
+def test_rollback_restores_earlier_behaviour_and_the_runtime_follows(tmp_path: Path) -> None:
+    store = PolicyStore(tmp_path / "p.sqlite")
+    store.activate(v(1, 100), "ada", "initial")
+    live = LiveRails(store, lambda p: PolicyRails(p, Tools()))
+    question = "x" * 50
+    assert not live.check_input(question, "en").blocked and live.policy_version.startswith("team@1#")
+    store.activate(v(2, 10), "bob", "tighter")
+    assert live.check_input(question, "en").blocked and live.policy_version.startswith("team@2#")
+    store.rollback(1, "ada", "too tight")
+    assert not live.check_input(question, "en").blocked and live.policy_version.startswith("team@1#")
+    assert [a[:3] for a in store.activations()] == [(1, "ada", "too tight"), (2, "bob", "tighter"),
+                                                    (1, "ada", "initial")]
+    with pytest.raises(PolicyError, match="no policy version 9"):
+        store.rollback(9, "ada", "oops")
+
+
+def test_the_runtime_keeps_the_last_good_policy_when_a_new_one_cannot_start(tmp_path: Path) -> None:
+    store = PolicyStore(tmp_path / "p.sqlite")
+    store.activate(v(1, 10), "ada", "initial")
+    live = LiveRails(store, lambda p: PolicyRails(p, Tools()))
+    store.activate(v(2) + "  - rail: injection\n", "bob", "stored without the start check")
+    result = live.check_input("x" * 50, "en")
+    assert result.blocked and live.policy_version.startswith("team@1#")  # v1 still in force
+    with pytest.raises(PolicyError, match="no usable active policy"):
+        LiveRails(store, lambda p: PolicyRails(p, Tools()))  # a fresh runtime has no last good one
+
+
+def test_policy_commands_for_champions(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(v(2, 10), encoding="utf-8")
+    assert run(tmp_path, "policy", "show").stdout.startswith("v1: default@1#")  # the shipped default, stored
+    act = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--author", "Ada")
+    assert act.returncode == 0 and "v2  team@2#" in act.stdout and "Ada: pilot" in act.stdout
+    question = "How long is an AI champion's term?"
+    assert json_blocked(tmp_path, question)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(v(3).replace("max_length", "nope"), encoding="utf-8")
+    refused = run(tmp_path, "policy", "activate", str(bad), "--reason", "x")
+    assert refused.returncode == 1 and "the policy in force is unchanged" in refused.stderr
+    hist = run(tmp_path, "policy", "history").stdout
+    assert "* v2  team@2#" in hist and "  v1  default@1#" in hist and "nope" not in hist
+    assert "+    params: {max_chars: 10}" in run(tmp_path, "policy", "diff", "1", "2").stdout
+    assert run(tmp_path, "policy", "rollback", "1", "--reason", "end of pilot").returncode == 0
+    assert not json_blocked(tmp_path, question)
+    assert run(tmp_path, "policy", "show", "2", "--full").stdout == v(2, 10)
+
+
+def json_blocked(data: Path, text: str) -> bool:
+    import json
+
+    return bool(json.loads(run(data, "guard", "check", "--json", text).stdout)["blocked"])
