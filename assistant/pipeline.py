@@ -4,7 +4,8 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 
 1. ``check_input``        guardrails on the question (may redact it, or block)
 2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone
-3. ``retrieve``           search the guidance; abstain if nothing is close enough
+3. ``retrieve``           search the guidance; guardrails on the passages (may quarantine some);
+                          abstain if nothing is close enough
 4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
                           question (translated where possible) and copies the words that answer;
                           the line they stand in verbatim is the quote. No such line: abstain
@@ -185,7 +186,10 @@ class Pipeline:
     def retrieve(self, turn: Turn, events: Events) -> None:
         events.stage("searching")
         t0 = time.perf_counter()
-        turn.hits = self.searcher.search(turn.query, k=max(self.config.search_k, self.config.passages))
+        hits = self.searcher.search(turn.query, k=max(self.config.search_k, self.config.passages))
+        checked = self.rails.check_passages(hits, turn.language)  # quarantines passages that carry instructions
+        turn.hits = checked.passages
+        turn.guardrails += checked.records
         turn.timings.retrieve = round((time.perf_counter() - t0) * 1000, 1)
         turn.passages = turn.hits[: self.config.passages]
         best = max((h.similarity for h in turn.hits), default=0.0)

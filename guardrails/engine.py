@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from assistant.answer import Citation, GuardrailRecord, Stage
 from guardrails.policy import Policy, PolicyError, RailSpec
 from guardrails.rail import Context, Decision, Guardrail, MessageKey, Tools, registry
-from guardrails.stages import StageResult
+from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,20 @@ class PolicyRails:
         scope = self.policy.scope
         return self.run("input", question, Context("input", language, scope=scope.description,
                                                    in_scope=scope.in_scope, out_of_scope=scope.out_of_scope))
+
+    def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
+        """Each passage through the retrieval rails: one that fails a ``block`` rail (or whose rail
+        errors) is quarantined, i.e. never shown to the model; the records name its source."""
+        kept: list[SearchHit] = []
+        records: list[GuardrailRecord] = []
+        for hit in passages:
+            result = self.run("retrieval", hit.text, Context("retrieval", language))
+            for r in result.records:
+                where = f"{hit.source} chars {hit.start}-{hit.end}"
+                records.append(r.model_copy(update={"detail": f"{where}: {r.detail}" if r.detail else where}))
+            if not result.blocked:
+                kept.append(hit)
+        return PassageResult(kept, records)
 
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult:

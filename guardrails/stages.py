@@ -1,8 +1,9 @@
 """The pipeline's guardrail stages: the interface the answer path calls.
 
-The pipeline asks a ``Rails`` object to check the question before anything else happens and
-the answer before anyone sees it. Each check returns a ``StageResult``: the (possibly
-redacted or rewritten) text, one record per rail that ran, and whether to block.
+The pipeline asks a ``Rails`` object to check the question before anything else happens, the
+retrieved passages before the model reads them, and the answer before anyone sees it. A text
+check returns a ``StageResult``: the (possibly redacted or rewritten) text, one record per rail
+that ran, and whether to block; the passage check returns the passages that may be shown.
 ``PassThroughRails`` runs no rail; the guardrails policy engine implements the same interface.
 """
 
@@ -25,11 +26,20 @@ class StageResult:
     """What to tell the user when blocked (in their language); None means the default."""
 
 
+@dataclass
+class PassageResult:
+    passages: list[SearchHit]
+    """The passages that may reach the model (the others are quarantined)."""
+    records: list[GuardrailRecord] = field(default_factory=list)
+
+
 class Rails(Protocol):
     @property
     def policy_version(self) -> str: ...
 
     def check_input(self, question: str, language: str) -> StageResult: ...
+
+    def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult: ...
 
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult: ...
@@ -42,6 +52,9 @@ class PassThroughRails:
 
     def check_input(self, question: str, language: str) -> StageResult:
         return StageResult(question)
+
+    def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
+        return PassageResult(list(passages))
 
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult:

@@ -21,7 +21,7 @@ from pathlib import Path
 from assistant.answer import Citation
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy, PolicyError
-from guardrails.stages import StageResult
+from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,9 @@ class LiveRails:
 
     def check_input(self, question: str, language: str) -> StageResult:
         return self.current().check_input(question, language)
+
+    def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
+        return self.current().check_passages(passages, language)
 
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult:

@@ -15,7 +15,7 @@ from assistant.fake_llm import Scripted, ScriptedChatModel
 from assistant.llm import ChatClient, RetryPolicy
 from assistant.pipeline import AnswerConfig, Pipeline
 from assistant.prompts import NOT_COVERED, SYSTEM
-from guardrails.stages import StageResult
+from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
 DOC = ("Open Innovation Team\n\nThe team was set up in 2016 inside the Cabinet Office. "
@@ -300,6 +300,9 @@ class BlockingRails:
         rec = GuardrailRecord(rail="banned_topics", stage="input", verdict="fail" if self.block_input else "pass")
         return StageResult(question.replace("secret", "[REDACTED]"), [rec], self.block_input,
                            "That topic is out of bounds." if self.block_input else None)
+
+    def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
+        return PassageResult(list(passages))
 
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult:
