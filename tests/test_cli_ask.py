@@ -47,7 +47,8 @@ def test_ask_json_is_one_answer_document_with_verbatim_citations(sample_kb: Any,
     assert answer["status"] == "answered" and answer["question"] == QUESTION
     assert answer["answer"] == f"Recordings are deleted automatically after 30 days [{n}]. Also."
     assert answer["model"] == "openai:stub-model" and answer["policy_version"].startswith("default@1#")
-    assert {(g["stage"], g["verdict"]) for g in answer["guardrails"]} == {("input", "pass"), ("output", "pass")}
+    assert {g["stage"] for g in answer["guardrails"]} == {"input", "retrieval", "output"}
+    assert all(g["verdict"] == "pass" or g["action"] == "log" for g in answer["guardrails"])  # scope only logs
     cit = answer["citations"]
     assert [c["n"] for c in cit] == [n] and cit[0]["source"] == "approved-tools-and-procurement.en.html"
     assert sample_texts()[cit[0]["source"]][cit[0]["start"]:cit[0]["end"]] == cit[0]["quote"]

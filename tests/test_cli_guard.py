@@ -56,7 +56,7 @@ def test_an_unusable_policy_stops_answering_with_one_clear_line(tmp_path: Path) 
 
 def test_policy_show_and_schema(tmp_path: Path) -> None:
     shown = run(tmp_path, "policy", "show")
-    assert shown.returncode == 0 and shown.stdout.startswith("default@1#")
+    assert shown.returncode == 0 and shown.stdout.startswith("v1: default@1#")
     assert "input: invisible_unicode" in shown.stdout
     schema = json.loads(run(tmp_path, "policy", "schema").stdout)
     assert schema == Policy.model_json_schema()
