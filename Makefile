@@ -8,7 +8,7 @@ DATA   ?=
 
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup setup-model run chat test test-slow lint bench eval-local eval-strategies lock clean
+.PHONY: setup setup-model run chat test test-slow lint bench eval-local eval-strategies eval-guardrails lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python >= 3.11 (found %s)" % sys.version.split()[0])'
@@ -59,6 +59,12 @@ eval-local: $(MODEL)
 # The three answer strategies on the default model, side by side (about 70 min on 2 cores).
 eval-strategies: $(MODEL)
 	$(PY) -m evals.answer_quality --systems waymark,waymark-cite,waymark-per-passage --record docs/benchmarks.md
+
+# Guardrail figures: input rails over our own and the public sets (1 min), then planted documents
+# through the full answer path with the embedded model (about 3 min); see docs/guardrails.md.
+eval-guardrails: $(MODEL)
+	$(PY) -m evals.guardrail_figures
+	$(PY) -m evals.indirect_injection
 
 lock:
 	$(PY) -m pip freeze --exclude-editable --exclude waymark > constraints.txt

@@ -113,6 +113,10 @@ def _guarded(action: Callable[[], T]) -> T:
         raise CliError(str(exc)) from None
 
 
+Reason = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
+Author = Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")]
+
+
 def _line(v: Version) -> str:
     mark = "*" if v.active else " "
     return f"{mark} v{v.id}  {v.label}  {v.created}  {v.author}: {v.reason}"
@@ -120,9 +124,7 @@ def _line(v: Version) -> str:
 
 @policy_app.command("activate")
 def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The policy YAML file to put in force.")],
-             reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
-             author: Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")] = None,
-             ) -> None:
+             reason: Reason, author: Author = None) -> None:
     """Validate FILE and put it in force as a new version; if it is invalid, nothing changes."""
     from guardrails.policy import PolicyError
 
@@ -140,9 +142,7 @@ def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The 
 
 @policy_app.command("rollback")
 def rollback(ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version to put back in force.")],
-             reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")],
-             author: Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")] = None,
-             ) -> None:
+             reason: Reason, author: Author = None) -> None:
     """Put an earlier version back in force (recorded as a new activation)."""
     s: Settings = ctx.obj
     v = _guarded(lambda: _store(ctx).rollback(version, author or s.user, reason, check=lambda p: _rails(s, p)))

@@ -102,12 +102,9 @@ class PolicyStore:
         """Validate ``content`` (and ``check`` it, e.g. that its rails start), store it as a new version
         unless it is the active one already, and put it in force. Raises ``PolicyError`` and changes
         nothing when it is invalid."""
-        if not reason.strip():
-            raise PolicyError("say why (a reason is recorded with every activation)")
+        _checked(content, source, reason, check)
         policy = Policy.from_yaml(content, source)
-        if check is not None:
-            check(policy)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = _now()
         with self._db() as db:
             current = db.execute("SELECT v.id, v.content FROM activations a JOIN versions v ON v.id = a.version "
                                  "ORDER BY a.id DESC LIMIT 1").fetchone()
@@ -117,23 +114,34 @@ class PolicyStore:
                              "VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (policy.name, policy.label, policy.digest, content, author, reason, now))
             version = int(cur.lastrowid or 0)
-            db.execute("INSERT INTO activations (version, author, reason, at) VALUES (?, ?, ?, ?)",
-                       (version, author, reason, now))
+            _activation(db, version, author, reason, now)
         return self.get(version)
 
     def rollback(self, version: int, author: str, reason: str,
                  check: Callable[[Policy], object] | None = None) -> Version:
         """Put an earlier version in force again (recorded as a new activation)."""
-        if not reason.strip():
-            raise PolicyError("say why (a reason is recorded with every activation)")
-        old = self.get(version)
-        policy = Policy.from_yaml(old.content, f"version {version}")
-        if check is not None:
-            check(policy)
+        _checked(self.get(version).content, f"version {version}", reason, check)
         with self._db() as db:
-            db.execute("INSERT INTO activations (version, author, reason, at) VALUES (?, ?, ?, ?)",
-                       (version, author, reason, datetime.now(UTC).isoformat(timespec="seconds")))
+            _activation(db, version, author, reason, _now())
         return self.get(version)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _checked(content: str, source: str, reason: str, check: Callable[[Policy], object] | None) -> None:
+    """Raise ``PolicyError`` unless there is a reason and the policy validates (and passes ``check``)."""
+    if not reason.strip():
+        raise PolicyError("say why (a reason is recorded with every activation)")
+    policy = Policy.from_yaml(content, source)
+    if check is not None:
+        check(policy)
+
+
+def _activation(db: sqlite3.Connection, version: int, author: str, reason: str, at: str) -> None:
+    db.execute("INSERT INTO activations (version, author, reason, at) VALUES (?, ?, ?, ?)",
+               (version, author, reason, at))
 
 
 class LiveRails:
