@@ -106,8 +106,26 @@ def ingest(ctx: typer.Context,
         err.print(f"recovered: removed a half-written copy of {source} left by an interrupted run",
                   markup=False)
     out.print(report.summary(), markup=False)
+    _report_flagged(ctx, kb, {o.source for o in report.outcomes if o.status in ("added", "updated")})
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _report_flagged(ctx: typer.Context, kb: KnowledgeBase, sources: set[str]) -> None:
+    """Passages of the new documents that carry instructions for an AI, as the policy in force sees them."""
+    from assistant.service import build_rails, flagged_passages
+    from guardrails.policy import PolicyError
+
+    if not sources:
+        return
+    try:
+        rails = build_rails(ctx.obj, kb.embedder)
+    except PolicyError as exc:
+        err.print(f"warning: documents not scanned for planted instructions: {exc}", markup=False)
+        return
+    for source, n in sorted(flagged_passages(rails, kb, sources).items()):
+        err.print(f"flagged: {source}: {n} passage(s) carry instructions for an AI; the policy "
+                  f"({rails.policy_version}) keeps them from the model when retrieved", markup=False)
 
 
 @app.command()

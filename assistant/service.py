@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +82,23 @@ def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
         return LiveRails(policy_store(settings), lambda policy: PolicyRails(policy, tools))
     policy = load_policy(settings)
     return PolicyRails(policy, tools) if policy else PassThroughRails()
+
+
+def flagged_passages(rails: Rails, kb: KnowledgeBase, sources: Collection[str]) -> dict[str, int]:
+    """How many passages of each of ``sources`` the policy's retrieval rails would quarantine
+    (passages carrying instructions for an AI): reported at ingestion, enforced at question time."""
+    from knowledge.models import SearchHit
+
+    flagged: dict[str, int] = {}
+    for cid, text, m, _ in kb.store.iter_chunks():
+        if m["source"] not in sources:
+            continue
+        hit = SearchHit(source=m["source"], title=m["title"], section=m["section"] or None, language=m["language"],
+                        text=text, start=m["start"], end=m["end"], page=None, rank=1, chunk_id=cid, score=0.0,
+                        similarity=0.0, dense_rank=None, lexical_rank=None)
+        if not rails.check_passages([hit], m["language"]).passages:
+            flagged[m["source"]] = flagged.get(m["source"], 0) + 1
+    return flagged
 
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails: Rails | None = None) -> Pipeline:
