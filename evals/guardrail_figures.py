@@ -66,7 +66,7 @@ def blocked_rate(check: Check, items: Iterable[tuple[str, str]]) -> tuple[Rate, 
 
 # --- personal data ---------------------------------------------------------------------------
 PRESIDIO_TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card", "IBAN_CODE": "iban",
-                  "IP_ADDRESS": "ip_address"}
+                  "IP_ADDRESS": "ip_address", "PERSON": "person"}
 
 
 def pii_scores(samples: list[tuple[str, list[tuple[str, int, int]]]]) -> dict[str, tuple[Rate, Rate]]:

@@ -56,6 +56,11 @@ def test_max_length() -> None:
     ("IBAN GB82 WEST 1234 5698 7654 32", "iban"),
     ("pay DK5000400440116243", "iban"),
     ("server 192.168.10.4", "ip_address"),
+    ("Dear Mrs Patel, thank you", "person"),
+    ("My name is Ahmed Khan and I work at DWP", "person"),
+    ("Je m'appelle Marie Dubois.", "person"),
+    ("Kære Lars Nielsen", "person"),
+    ("שמי דנה כהן ואני עובדת במשרד", "person"),
 ])
 def test_each_kind_of_personal_data_is_found(text: str, entity: str) -> None:
     found = pii.find(text)
@@ -69,6 +74,7 @@ def test_each_kind_of_personal_data_is_found(text: str, entity: str) -> None:
     "Published on 2024-12-01, reference 12345678.",
     "NI number QQ 12 34 56 C",  # QQ is never issued
     "Article 22 of the GDPR, section 4.2.1",
+    "Dear colleagues, what does Mr mean in a letter?",
 ])
 def test_ordinary_numbers_are_not_personal_data(text: str) -> None:
     assert pii.find(text) == []
@@ -89,6 +95,8 @@ def test_redaction_labels_each_finding_and_the_record_holds_no_personal_data() -
     assert d.verdict == "fail" and d.score == 3
     assert d.text == "Email [EMAIL] or call [PHONE] about NHS [NHS]."
     assert d.detail == "email×1, phone×1, nhs×1"
+    named = rail.check("Reply to Mr John Smith about his claim.", IN)
+    assert named.text == "Reply to Mr [PERSON] about his claim." and "John" not in named.detail
     only_email = pii.Pii(pii.PiiParams(entities=["email"]), NO_TOOLS)
     assert only_email.check("call 07700 900123", IN).verdict == "pass"
 

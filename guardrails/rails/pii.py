@@ -15,8 +15,8 @@ from pydantic import Field
 
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
 
-Entity = Literal["email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address"]
-ALL: tuple[Entity, ...] = ("email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address")
+Entity = Literal["email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address", "person"]
+ALL: tuple[Entity, ...] = ("email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address", "person")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,15 @@ _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
 # written whole, or in groups of four: a greedy "any spaces" pattern would swallow the next word
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)"
                    r"(?![A-Za-z0-9])", re.IGNORECASE)
+# Personal names, offline and without a name list: only where a cue says a name follows (a title,
+# an introduction, a salutation), in the languages Waymark is tested in. Only the name is redacted.
+_CAP = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
+_PERSON = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Mme|Mlle|Herr|Frau|hr|fru|frk)\.?|\bM\.|"
+    r"\b(?:[Mm]y name is|I am called|I'm called|[Jj]e m'appelle|[Mm]on nom est|[Jj]eg hedder|[Mm]it navn er"
+    r"|[Ii]ch heiße|[Mm]e llamo|[Dd]ear|[Cc]her|[Cc]hère|[Kk]ære|[Ll]iebe[r]?|[Ee]stimad[oa]))\s+"
+    rf"(?P<name>{_CAP}(?:\s+{_CAP}){{0,2}})"
+    r"|(?:מר|גב'|גברת|ד\"ר|שמי|קוראים לי)\s+(?P<hname>[\u05d0-\u05ea'\"-]+(?:\s+[\u05d0-\u05ea'\"-]+)?)")
 _IP = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,15}(?:[ .-]\d{1,8}){0,5}"
                     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w)")
@@ -101,6 +110,7 @@ DETECTORS: dict[Entity, tuple[re.Pattern[str], Callable[[re.Match[str]], bool]]]
     "uk_ni": (_NI, lambda m: True),
     "uk_postcode": (_POSTCODE, lambda m: True),
     "ip_address": (_IP, lambda m: True),
+    "person": (_PERSON, lambda m: True),
     "phone": (_PHONE, _phone),
 }
 
@@ -110,13 +120,21 @@ def find(text: str, entities: tuple[Entity, ...] | list[Entity] = ALL) -> list[F
     raw: list[Finding] = []
     for entity in entities:
         pattern, valid = DETECTORS[entity]
-        raw += [Finding(entity, m.start(), m.end()) for m in pattern.finditer(text) if valid(m)]
+        raw += [Finding(entity, *_span(m)) for m in pattern.finditer(text) if valid(m)]
     kept: list[Finding] = []
     priority = list(DETECTORS)  # the more specific detector wins a tie
     for f in sorted(raw, key=lambda f: (-(f.end - f.start), priority.index(f.entity), f.start)):
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: f.start)
+
+
+def _span(m: re.Match[str]) -> tuple[int, int]:
+    """The finding's own span: for a name, the name without the cue before it."""
+    for group in ("name", "hname"):
+        if group in m.re.groupindex and m.group(group):
+            return m.span(group)
+    return m.span()
 
 
 def redact(text: str, findings: list[Finding]) -> str:
@@ -138,8 +156,9 @@ class PiiParams(Params):
 
 @guardrail("pii", stages=["input", "output"], params=PiiParams)
 class Pii:
-    """Finds personal data (email, phone, NI and NHS numbers, postcodes, cards, IBANs, IP addresses);
-    action redact replaces each with a label such as [EMAIL]."""
+    """Finds personal data (email, phone, NI and NHS numbers, postcodes, cards, IBANs, IP addresses,
+    names after a title, introduction or salutation); action redact replaces each with a label such
+    as [EMAIL]."""
 
     message: ClassVar[MessageKey] = "personal_data"
 
