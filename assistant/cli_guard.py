@@ -44,10 +44,10 @@ def _embed_lazily(settings: Settings) -> Any:
 def _rails(settings: Settings, policy: Policy) -> PolicyRails:
     from guardrails.engine import PolicyRails
     from guardrails.policy import PolicyError
-    from guardrails.rail import Tools
+    from guardrails.rail import Tools, remembering
 
     try:
-        return PolicyRails(policy, Tools(embed=_embed_lazily(settings)))
+        return PolicyRails(policy, Tools(embed=remembering(_embed_lazily(settings))))
     except PolicyError as exc:
         raise CliError(str(exc)) from None
 

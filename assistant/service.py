@@ -73,11 +73,11 @@ def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
     """The rails of the configured policy, ready to run (the embedder serves the classifier rails);
     with ``active``, they follow the policy store's activations."""
     from guardrails.engine import PolicyRails
-    from guardrails.rail import Tools
+    from guardrails.rail import Tools, remembering
     from guardrails.stages import PassThroughRails
     from guardrails.store import LiveRails
 
-    tools = Tools(embed=embedder.queries)
+    tools = Tools(embed=remembering(embedder.queries))
     if settings.policy == "active":
         return LiveRails(policy_store(settings), lambda policy: PolicyRails(policy, tools))
     policy = load_policy(settings)

@@ -75,6 +75,25 @@ class Tools:
     """Texts -> unit-norm embedding rows (numpy array), multilingual (the E5 query encoder)."""
 
 
+def remembering(embed: Callable[[list[str]], Any], size: int = 256) -> Callable[[list[str]], Any]:
+    """``embed`` that remembers the last ``size`` single texts it embedded: the rails of one stage
+    (injection, scope) embed the same question, and it should cost one embedding."""
+    import numpy as np
+
+    memory: dict[str, Any] = {}
+
+    def embed_once(texts: list[str]) -> Any:
+        if len(texts) != 1:
+            return embed(texts)
+        if texts[0] not in memory:
+            if len(memory) >= size:
+                memory.pop(next(iter(memory)))
+            memory[texts[0]] = embed(texts)[0]
+        return np.asarray([memory[texts[0]]])
+
+    return embed_once
+
+
 @dataclass(frozen=True)
 class RailType:
     name: str
