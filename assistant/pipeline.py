@@ -105,6 +105,8 @@ class Turn:
 
     question: str
     history: list[tuple[str, str]]
+    rails: Rails = field(default_factory=PassThroughRails)
+    """The policy this answer is judged by, fixed for the whole answer (a new one may be activated meanwhile)."""
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     started: float = field(default_factory=time.perf_counter)
     language: str = "en"
@@ -150,7 +152,7 @@ class Pipeline:
     def answer(self, question: str, history: Sequence[tuple[str, str]] = (), events: Events | None = None) -> Answer:
         events = events or Events()
         turn = Turn(question=question, history=list(history)[-self.config.history_turns:]
-                    if self.config.history_turns else [])
+                    if self.config.history_turns else [], rails=self.rails.snapshot())
         try:
             for step in self.steps:
                 step(turn, events)
@@ -165,7 +167,7 @@ class Pipeline:
     def check_input(self, turn: Turn, events: Events) -> None:
         events.stage("checking_question")
         turn.language = _language(turn.question, turn.history)
-        result = self.rails.check_input(turn.question, turn.language)
+        result = turn.rails.check_input(turn.question, turn.language)
         turn.guardrails += result.records
         turn.query = result.text
         if result.blocked:
@@ -187,7 +189,7 @@ class Pipeline:
         events.stage("searching")
         t0 = time.perf_counter()
         hits = self.searcher.search(turn.query, k=max(self.config.search_k, self.config.passages))
-        checked = self.rails.check_passages(hits, turn.language)  # quarantines passages that carry instructions
+        checked = turn.rails.check_passages(hits, turn.language)  # quarantines passages that carry instructions
         turn.hits = checked.passages
         turn.guardrails += checked.records
         turn.timings.retrieve = round((time.perf_counter() - t0) * 1000, 1)
@@ -318,7 +320,7 @@ class Pipeline:
 
     def check_output(self, turn: Turn, events: Events) -> None:
         events.stage("checking_answer")
-        result = self.rails.check_output(turn.text, turn.citations, turn.passages, turn.language)
+        result = turn.rails.check_output(turn.text, turn.citations, turn.passages, turn.language)
         turn.guardrails += result.records
         turn.text = result.text
         if result.blocked:
@@ -338,7 +340,7 @@ class Pipeline:
             citations=turn.citations if answered else [],
             guardrails=turn.guardrails,
             model=self.llm.name,
-            policy_version=self.rails.policy_version,
+            policy_version=turn.rails.policy_version,
             timings_ms=turn.timings,
             trace_id=turn.trace_id,
             standalone_question=turn.query if turn.query and turn.query != turn.question else None,

@@ -42,6 +42,9 @@ class PolicyRails:
     def policy_version(self) -> str:
         return self.policy.label
 
+    def snapshot(self) -> PolicyRails:
+        return self
+
     def check_input(self, question: str, language: str) -> StageResult:
         scope = self.policy.scope
         return self.run("input", question, Context("input", language, scope=scope.description,

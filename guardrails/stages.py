@@ -37,6 +37,10 @@ class Rails(Protocol):
     @property
     def policy_version(self) -> str: ...
 
+    def snapshot(self) -> Rails:
+        """The rails to judge one whole answer by (a live policy may change between answers)."""
+        ...
+
     def check_input(self, question: str, language: str) -> StageResult: ...
 
     def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult: ...
@@ -49,6 +53,9 @@ class PassThroughRails:
     """No policy: every question and answer passes unchanged, and no decision is recorded."""
 
     policy_version = "none"
+
+    def snapshot(self) -> PassThroughRails:
+        return self
 
     def check_input(self, question: str, language: str) -> StageResult:
         return StageResult(question)

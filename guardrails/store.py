@@ -178,6 +178,10 @@ class LiveRails:
     def policy_version(self) -> str:
         return self.current().policy_version
 
+    def snapshot(self) -> PolicyRails:
+        """The policy in force now, for one whole answer."""
+        return self.current()
+
     def check_input(self, question: str, language: str) -> StageResult:
         return self.current().check_input(question, language)
 

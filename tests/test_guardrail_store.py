@@ -103,3 +103,25 @@ def json_blocked(data: Path, text: str) -> bool:
     import json
 
     return bool(json.loads(run(data, "guard", "check", "--json", text).stdout)["blocked"])
+
+
+def test_one_answer_is_judged_by_one_policy_even_if_another_is_activated_meanwhile(tmp_path: Path) -> None:
+    from tests.test_pipeline import Searcher, make
+
+    store = PolicyStore(tmp_path / "p.sqlite")
+    store.activate(v(1, 100), "ada", "initial")
+    live = LiveRails(store, lambda p: PolicyRails(p, Tools()))
+
+    class ActivatingSearcher(Searcher):
+        def search(self, query: str, k: int | None = None) -> list:  # type: ignore[type-arg]
+            if store.active_id() == 1:
+                store.activate(v(2, 101), "bob", "while answering")
+            return super().search(query, k)
+
+    pipeline, _, _ = make("Set up in 2016 [1].", "Set up in 2016 [1].", rails=live, strategy="cite")
+    pipeline.searcher = ActivatingSearcher()
+    first = pipeline.answer("When was the team set up?")
+    assert first.status == "answered" and first.policy_version.startswith("team@1#")
+    assert {g.policy_version for g in first.guardrails} == {first.policy_version}
+    second = pipeline.answer("When was the team set up?")
+    assert second.policy_version.startswith("team@2#")
