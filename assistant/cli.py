@@ -233,7 +233,11 @@ class _TerminalEvents(Events):
 
 def _render(answer: Answer) -> None:
     """The checked answer, then its sources (or the closest documents when it abstained)."""
+    from assistant.messages import message
+
     style = {"answered": None, "abstained": "yellow", "blocked": "red", "error": "red"}[answer.status]
+    if any(g.stage == "input" and g.action == "redact" and g.rail == "pii" for g in answer.guardrails):
+        out.print(Text(message("redacted", answer.language), style="dim"))
     out.print(Text(answer.answer, style=style or ""))
     if answer.citations:
         out.print("\nSources:", style="bold")

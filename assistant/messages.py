@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation"]
+MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation",
+                     "redacted"]
 
 LANGUAGE_NAMES = {
     "en": "English", "he": "Hebrew", "da": "Danish", "fr": "French", "de": "German", "es": "Spanish",
@@ -24,6 +25,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "blocked": "I can't help with that request.",
         "quote_intro": "The guidance says:",
         "machine_translation": "(machine translation)",
+        "redacted": "(Personal details were removed from your question before it was searched or sent to the model.)",
     },
     "fr": {
         "not_covered": "Les documents d'orientation dont je dispose ne traitent pas de cette question.",
@@ -33,6 +35,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "blocked": "Je ne peux pas répondre à cette demande.",
         "quote_intro": "Les documents indiquent :",
         "machine_translation": "(traduction automatique)",
+        "redacted": "(Les données personnelles ont été retirées de votre question avant la recherche "
+                    "et l'envoi au modèle.)",
     },
     "da": {
         "not_covered": "Den vejledning, jeg har, dækker ikke dette spørgsmål.",
@@ -42,6 +46,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "blocked": "Det kan jeg ikke hjælpe med.",
         "quote_intro": "Vejledningen siger:",
         "machine_translation": "(maskinoversættelse)",
+        "redacted": "(Personoplysninger blev fjernet fra dit spørgsmål, før der blev søgt, og før det blev "
+                    "sendt til modellen.)",
     },
     "he": {
         "not_covered": "ההנחיות שבידי אינן עוסקות בשאלה הזו.",
@@ -51,6 +57,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "blocked": "איני יכול לעזור בבקשה זו.",
         "quote_intro": "ההנחיות אומרות:",
         "machine_translation": "(תרגום מכונה)",
+        "redacted": "(פרטים אישיים הוסרו מהשאלה לפני החיפוש ולפני שנשלחה למודל.)",
     },
     "de": {
         "not_covered": "Die mir vorliegenden Leitfäden behandeln diese Frage nicht.",
@@ -60,6 +67,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "blocked": "Dabei kann ich nicht helfen.",
         "quote_intro": "Der Leitfaden sagt:",
         "machine_translation": "(maschinelle Übersetzung)",
+        "redacted": "(Personenbezogene Angaben wurden aus Ihrer Frage entfernt, bevor gesucht und das Modell "
+                    "gefragt wurde.)",
     },
     "es": {
         "not_covered": "Las guías de que dispongo no tratan esta pregunta.",
@@ -69,6 +78,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "blocked": "No puedo ayudar con esa solicitud.",
         "quote_intro": "Las guías dicen:",
         "machine_translation": "(traducción automática)",
+        "redacted": "(Se eliminaron los datos personales de su pregunta antes de buscar y de enviarla al modelo.)",
     },
 }
 

@@ -69,6 +69,17 @@ def test_ask_prints_answer_then_sources(sample_data_dir: Path, sample_kb: Any, s
     assert "Sources:" in lines and any(line.startswith("[1] ") for line in lines)
 
 
+def test_personal_data_is_removed_before_the_model_and_the_user_is_told(sample_data_dir: Path, sample_kb: Any,
+                                                                       stub: OpenAIStub) -> None:
+    stub.enqueue(Stream("They are deleted after 30 days [1]."))
+    proc = run(sample_data_dir, stub, "ask", QUESTION + " Reply to jo.bloggs@example.gov.uk")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == ("(Personal details were removed from your question before it was "
+                                           "searched or sent to the model.)")
+    sent = json.dumps(stub.chat_requests[0].body)
+    assert "jo.bloggs" not in sent and "[EMAIL]" in sent
+
+
 def test_off_topic_question_abstains_without_calling_the_model(sample_data_dir: Path, sample_kb: Any,
                                                                stub: OpenAIStub) -> None:
     proc = run(sample_data_dir, stub, "ask", "What is the capital of Peru?")
