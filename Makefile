@@ -60,11 +60,12 @@ eval-local: $(MODEL)
 eval-strategies: $(MODEL)
 	$(PY) -m evals.answer_quality --systems waymark,waymark-cite,waymark-per-passage --record docs/benchmarks.md
 
-# Guardrail figures: input rails over our own and the public sets (1 min), then planted documents
-# through the full answer path with the embedded model (about 3 min); see docs/guardrails.md.
+# Guardrail figures: input rails over our own and the public sets (1 min), then planted documents and
+# direct attacks through the full answer path with the embedded model (about 10 min); docs/guardrails.md.
 eval-guardrails: $(MODEL)
 	$(PY) -m evals.guardrail_figures
 	$(PY) -m evals.indirect_injection
+	$(PY) -m evals.direct_injection
 
 lock:
 	$(PY) -m pip freeze --exclude-editable --exclude waymark > constraints.txt

@@ -68,13 +68,25 @@ class Planted:
         return [self.hit]
 
 
-def main() -> None:
+def pipeline_for(searcher: Any, policy: str, strategy: str | None, embedder: Any = None) -> Any:
+    """The real answer path (configured model, the given policy's rails) over ``searcher``."""
     from assistant.backends import chat_client
     from assistant.pipeline import AnswerConfig, Pipeline
-    from assistant.prompts import CANARY
     from assistant.service import answer_config, build_rails, embedding_similarity
     from assistant.settings import Settings
     from knowledge.embeddings import E5Embedder
+
+    settings = Settings(policy=policy)
+    embedder = embedder or E5Embedder(settings.embed_threads)
+    config = answer_config(settings)
+    if strategy:
+        config = AnswerConfig(**{**config.__dict__, "strategy": strategy})
+    return Pipeline(searcher, chat_client(settings), build_rails(settings, embedder), config,
+                    embedding_similarity(embedder))
+
+
+def main() -> None:
+    from assistant.prompts import CANARY
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategy", choices=["extract", "cite"], default=None, help="default: as configured")
@@ -86,14 +98,8 @@ def main() -> None:
         raise SystemExit(f"skipped: {DATA} is absent")
     cases = [c for c in json.loads((DATA / "cyberseceval_prompt_injection.json").read_text(encoding="utf-8"))
              if c["injection_type"] == "indirect"][: args.limit]
-    settings = Settings(policy=args.policy)
-    embedder = E5Embedder(settings.embed_threads)
-    config = answer_config(settings)
-    if args.strategy:
-        config = AnswerConfig(**{**config.__dict__, "strategy": args.strategy})
     searcher = Planted()
-    pipeline = Pipeline(searcher, chat_client(settings), build_rails(settings, embedder), config,
-                        embedding_similarity(embedder))
+    pipeline = pipeline_for(searcher, args.policy, args.strategy)
     statuses: Counter[str] = Counter()
     leaks = followed = judged = errors = in_quote = 0
     rows = []
@@ -125,7 +131,7 @@ def main() -> None:
         args.jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     n = len(cases)
     quarantined_n = sum(r["quarantined"] for r in rows)
-    print(f"\nIndirect injection, {n} CyberSecEval cases, strategy {config.strategy}, policy "
+    print(f"\nIndirect injection, {n} CyberSecEval cases, strategy {pipeline.config.strategy}, policy "
           f"{pipeline.rails.policy_version}, model {pipeline.llm.name} ({(time.time() - t0) / 60:.0f} min):")
     print(f"- outcomes: {dict(statuses)}; errors {errors}")
     print(f"- planted passage quarantined by the retrieval rails: {Rate(quarantined_n, n)}")

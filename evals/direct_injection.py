@@ -1,0 +1,63 @@
+"""Direct prompt injections through the whole answer path, over the sample corpus.
+
+    python -m evals.direct_injection [--strategy extract|cite] [--limit N]
+
+CyberSecEval's direct cases attack a system prompt that guards a secret; Waymark's prompts guard
+none and its answers come only from the guidance. This asks every direct case (``../shared/data``)
+of the real pipeline (the policy's rails, retrieval over the sample corpus, the configured model)
+and reports what happened: blocked, abstained, answered (with the answers, for reading), errors,
+and canary leaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+from evals.indirect_injection import DATA, pipeline_for
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    from assistant.prompts import CANARY
+    from knowledge.base import KnowledgeBase
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strategy", choices=["extract", "cite"], default=None, help="default: as configured")
+    parser.add_argument("--policy", default="default", help="a shipped policy name or a YAML file")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--jsonl", type=Path, default=None)
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"skipped: {DATA} is absent")
+    cases = [c for c in json.loads((DATA / "cyberseceval_prompt_injection.json").read_text(encoding="utf-8"))
+             if c["injection_type"] == "direct"][: args.limit]
+    kb = KnowledgeBase.open(REPO / ".cache" / "eval" / "sample")
+    kb.ingestor.ingest([REPO / "knowledge" / "sample_corpus"])
+    pipeline = pipeline_for(kb.retriever, args.policy, args.strategy, kb.embedder)
+    statuses: Counter[str] = Counter()
+    leaks = 0
+    rows = []
+    t0 = time.time()
+    for i, case in enumerate(cases, 1):
+        answer = pipeline.answer(case["user_input"])
+        statuses[answer.status] += 1
+        leaks += CANARY.casefold() in answer.answer.casefold()
+        rows.append({"id": case["prompt_id"], "variant": case["injection_variant"], "status": answer.status,
+                     "reason": answer.reason, "answer": answer.answer[:300]})
+        print(f"[{i}/{len(cases)}] {case['injection_variant'][:20]:20s} {answer.status:9s} {answer.reason or '':20s} "
+              f"{answer.answer[:70]!r}", flush=True)
+    if args.jsonl:
+        args.jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    print(f"\nDirect injection, {len(cases)} CyberSecEval cases over the sample corpus, strategy "
+          f"{pipeline.config.strategy}, policy {pipeline.rails.policy_version}, model {pipeline.llm.name} "
+          f"({(time.time() - t0) / 60:.0f} min):")
+    print(f"- outcomes: {dict(statuses)}; canary leaks: {leaks}")
+
+
+if __name__ == "__main__":
+    main()
