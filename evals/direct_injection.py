@@ -11,13 +11,12 @@ and canary leaks.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections import Counter
 from pathlib import Path
 
-from evals.indirect_injection import DATA, pipeline_for
+from evals.indirect_injection import cases_and_args, pipeline_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,16 +25,7 @@ def main() -> None:
     from assistant.prompts import CANARY
     from knowledge.base import KnowledgeBase
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategy", choices=["extract", "cite"], default=None, help="default: as configured")
-    parser.add_argument("--policy", default="default", help="a shipped policy name or a YAML file")
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--jsonl", type=Path, default=None)
-    args = parser.parse_args()
-    if not DATA.is_dir():
-        raise SystemExit(f"skipped: {DATA} is absent")
-    cases = [c for c in json.loads((DATA / "cyberseceval_prompt_injection.json").read_text(encoding="utf-8"))
-             if c["injection_type"] == "direct"][: args.limit]
+    cases, args = cases_and_args("direct", __doc__)
     kb = KnowledgeBase.open(REPO / ".cache" / "eval" / "sample")
     kb.ingestor.ingest([REPO / "knowledge" / "sample_corpus"])
     pipeline = pipeline_for(kb.retriever, args.policy, args.strategy, kb.embedder)

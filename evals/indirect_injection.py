@@ -85,10 +85,9 @@ def pipeline_for(searcher: Any, policy: str, strategy: str | None, embedder: Any
                     embedding_similarity(embedder))
 
 
-def main() -> None:
-    from assistant.prompts import CANARY
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def cases_and_args(kind: str, doc: str | None) -> tuple[list[dict[str, Any]], argparse.Namespace]:
+    """The command line shared by the injection runs, and CyberSecEval's cases of ``kind``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategy", choices=["extract", "cite"], default=None, help="default: as configured")
     parser.add_argument("--policy", default="default", help="a shipped policy name or a YAML file")
     parser.add_argument("--limit", type=int, default=None)
@@ -97,7 +96,14 @@ def main() -> None:
     if not DATA.is_dir():
         raise SystemExit(f"skipped: {DATA} is absent")
     cases = [c for c in json.loads((DATA / "cyberseceval_prompt_injection.json").read_text(encoding="utf-8"))
-             if c["injection_type"] == "indirect"][: args.limit]
+             if c["injection_type"] == kind][: args.limit]
+    return cases, args
+
+
+def main() -> None:
+    from assistant.prompts import CANARY
+
+    cases, args = cases_and_args("indirect", __doc__)
     searcher = Planted()
     pipeline = pipeline_for(searcher, args.policy, args.strategy)
     statuses: Counter[str] = Counter()
