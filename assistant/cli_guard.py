@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.text import Text
 
-from assistant.console import CliError, out
+from assistant.console import CliError, err, out
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -117,6 +117,12 @@ Reason = Annotated[str, typer.Option("--reason", help="Why (recorded).")]
 Author = Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")]
 
 
+def _note_fixed(settings: Settings) -> None:
+    if settings.policy != "active":
+        err.print(f"note: WAYMARK_POLICY={settings.policy} fixes the policy in use; the store's activations take "
+                  "effect with WAYMARK_POLICY=active (the default)", markup=False)
+
+
 def _line(v: Version) -> str:
     mark = "*" if v.active else " "
     return f"{mark} v{v.id}  {v.label}  {v.created}  {v.author}: {v.reason}"
@@ -138,6 +144,7 @@ def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The 
     except PolicyError as exc:
         raise CliError(f"not activated; the policy in force is unchanged:\n{exc}") from None
     out.print(Text(f"in force: {_line(v)}"))
+    _note_fixed(s)
 
 
 @policy_app.command("rollback")
@@ -147,6 +154,7 @@ def rollback(ctx: typer.Context, version: Annotated[int, typer.Argument(help="Th
     s: Settings = ctx.obj
     v = _guarded(lambda: _store(ctx).rollback(version, author or s.user, reason, check=lambda p: _rails(s, p)))
     out.print(Text(f"in force: {_line(v)}"))
+    _note_fixed(s)
 
 
 @policy_app.command("history")

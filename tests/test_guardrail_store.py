@@ -85,6 +85,7 @@ def test_policy_commands_for_champions(tmp_path: Path) -> None:
     assert run(tmp_path, "policy", "show").stdout.startswith("v1: default@1#")  # the shipped default, stored
     act = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--author", "Ada")
     assert act.returncode == 0 and "v2  team@2#" in act.stdout and "Ada: pilot" in act.stdout
+    assert "note:" not in act.stderr
     question = "How long is an AI champion's term?"
     assert json_blocked(tmp_path, question)
     bad = tmp_path / "bad.yaml"
@@ -97,6 +98,8 @@ def test_policy_commands_for_champions(tmp_path: Path) -> None:
     assert run(tmp_path, "policy", "rollback", "1", "--reason", "end of pilot").returncode == 0
     assert not json_blocked(tmp_path, question)
     assert run(tmp_path, "policy", "show", "2", "--full").stdout == v(2, 10)
+    fixed = run(tmp_path, "policy", "rollback", "2", "--reason", "x", env={"WAYMARK_POLICY": "strict"})
+    assert fixed.returncode == 0 and "WAYMARK_POLICY=strict fixes the policy in use" in fixed.stderr
 
 
 def json_blocked(data: Path, text: str) -> bool:
