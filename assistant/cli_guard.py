@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.text import Text
@@ -26,28 +25,16 @@ policy_app = typer.Typer(help="Check and inspect guardrail policies.", no_args_i
 guard_app = typer.Typer(help="Probe a policy's rails without the model.", no_args_is_help=True)
 
 
-def _embed_lazily(settings: Settings) -> Any:
-    """The multilingual query encoder, loaded on first use (a policy without classifiers never loads it)."""
-
-    @cache
-    def embedder() -> Any:
-        from knowledge.embeddings import E5Embedder
-
-        return E5Embedder(settings.embed_threads)
-
-    def embed(texts: list[str]) -> Any:
-        return embedder().queries(texts)
-
-    return embed
-
-
 def _rails(settings: Settings, policy: Policy) -> PolicyRails:
+    """The policy's rails, ready to run (the embedder loads on first use: a policy without classifiers
+    never loads it)."""
+    from assistant.service import rail_tools
     from guardrails.engine import PolicyRails
     from guardrails.policy import PolicyError
-    from guardrails.rail import Tools, remembering
+    from knowledge.embeddings import E5Embedder
 
     try:
-        return PolicyRails(policy, Tools(embed=remembering(_embed_lazily(settings))))
+        return PolicyRails(policy, rail_tools(E5Embedder(settings.embed_threads)))
     except PolicyError as exc:
         raise CliError(str(exc)) from None
 
@@ -84,14 +71,12 @@ def show(ctx: typer.Context, version: Annotated[int | None, typer.Argument(help=
                                                                                "policy in force).")] = None,
          full: Annotated[bool, typer.Option("--full", help="Print the whole policy file.")] = False) -> None:
     """The policy in force (or a stored version): its label and rails, or its whole text."""
-    from guardrails.policy import Policy
-
     stored = None
     if version is not None:
         stored = _guarded(lambda: _store(ctx).get(version))
     elif ctx.obj.policy == "active":
         stored = _store(ctx).active()
-    policy = Policy.from_yaml(stored.content, f"version {stored.id}") if stored else _load(ctx.obj, None)
+    policy = stored.policy() if stored else _load(ctx.obj, None)
     if full and stored is not None:
         print(stored.content, end="" if stored.content.endswith("\n") else "\n")
     else:

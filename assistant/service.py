@@ -12,6 +12,7 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
     from guardrails.policy import Policy
+    from guardrails.rail import Tools
     from guardrails.stages import Rails
     from guardrails.store import PolicyStore
     from knowledge.base import KnowledgeBase
@@ -57,27 +58,32 @@ def policy_store(settings: Settings) -> PolicyStore:
 
 def load_policy(settings: Settings) -> Policy | None:
     """The policy the settings name (None for ``none``); raises ``PolicyError`` if it cannot be used."""
-    from guardrails.policy import Policy, shipped
+    from guardrails.policy import Policy, shipped_or_file
 
     if settings.policy == "none":
         return None
     if settings.policy == "active":
         active = policy_store(settings).active()
         assert active is not None
-        return Policy.from_yaml(active.content, f"version {active.id}")
-    path = shipped(settings.policy) if shipped(settings.policy).is_file() else Path(settings.policy)
-    return Policy.from_path(path)
+        return active.policy()
+    return Policy.from_path(shipped_or_file(settings.policy))
+
+
+def rail_tools(embedder: E5Embedder) -> Tools:
+    """What the rails share: the multilingual query encoder (loaded on first use), one embedding per text."""
+    from guardrails.rail import Tools, remembering
+
+    return Tools(embed=remembering(embedder.queries))
 
 
 def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
     """The rails of the configured policy, ready to run (the embedder serves the classifier rails);
     with ``active``, they follow the policy store's activations."""
     from guardrails.engine import PolicyRails
-    from guardrails.rail import Tools, remembering
     from guardrails.stages import PassThroughRails
     from guardrails.store import LiveRails
 
-    tools = Tools(embed=remembering(embedder.queries))
+    tools = rail_tools(embedder)
     if settings.policy == "active":
         return LiveRails(policy_store(settings), lambda policy: PolicyRails(policy, tools))
     policy = load_policy(settings)
@@ -90,9 +96,7 @@ def flagged_passages(rails: Rails, kb: KnowledgeBase, sources: Collection[str]) 
     from knowledge.models import SearchHit
 
     flagged: dict[str, int] = {}
-    for cid, text, m, _ in kb.store.iter_chunks():
-        if m["source"] not in sources:
-            continue
+    for cid, text, m, _ in kb.store.iter_chunks(sources=sources):
         hit = SearchHit(source=m["source"], title=m["title"], section=m["section"] or None, language=m["language"],
                         text=text, start=m["start"], end=m["end"], page=None, rank=1, chunk_id=cid, score=0.0,
                         similarity=0.0, dense_rank=None, lexical_rank=None)

@@ -142,10 +142,10 @@ def uk_identifiers(n: int, seed: int = 7) -> list[tuple[str, list[tuple[str, int
 
 # --- the report ------------------------------------------------------------------------------
 def main() -> None:
+    from assistant.service import rail_tools
     from assistant.settings import Settings
     from guardrails.engine import PolicyRails
-    from guardrails.policy import Policy, shipped
-    from guardrails.rail import Tools, remembering
+    from guardrails.policy import Policy, shipped_or_file
     from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
     from knowledge.embeddings import E5Embedder
 
@@ -153,10 +153,11 @@ def main() -> None:
     parser.add_argument("--policy", default="default", help="a shipped policy name or a YAML file")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    policy = Policy.from_path(shipped(args.policy) if shipped(args.policy).is_file() else Path(args.policy))
-    embedder = E5Embedder(Settings().embed_threads)
-    rails = PolicyRails(policy, Tools(embed=remembering(embedder.queries)))
+    policy = Policy.from_path(shipped_or_file(args.policy))
+    tools = rail_tools(E5Embedder(Settings().embed_threads))
+    rails = PolicyRails(policy, tools)
     latencies: dict[str, list[float]] = defaultdict(list)
+    blocked: dict[str, bool] = {}
     out_of_scope: Counter[str] = Counter()
     current = ["own"]
 
@@ -165,6 +166,7 @@ def main() -> None:
         result = rails.check_input(text, language)
         latencies[current[0]].append((time.perf_counter() - t0) * 1000)
         out_of_scope[current[0]] += any(r.rail == "scope" and r.verdict == "fail" for r in result.records)
+        blocked[text] = result.blocked
         return result.blocked
 
     lines = [f"Policy `{policy.label}`, input rails: "
@@ -206,12 +208,13 @@ def main() -> None:
                   f"{Rate(out_of_scope['XSTest'], len(safe))} |"]
         by_variant: dict[str, list[bool]] = defaultdict(list)
         for c in direct:
-            by_variant[c["injection_variant"]].append(rails.check_input(c["user_input"], "en").blocked)
+            if c["user_input"] in blocked:  # a case whose rails raised is counted in the errors above
+                by_variant[c["injection_variant"]].append(blocked[c["user_input"]])
         lines += ["", "CyberSecEval direct, blocked by variant: " + "; ".join(
             f"{v} {sum(b)}/{len(b)}" for v, b in sorted(by_variant.items(), key=lambda kv: -len(kv[1])))]
 
         # the classifier's margin, swept (chosen on the own cases; the public sets are held out)
-        rail = Injection(InjectionParams(), Tools(embed=embedder.queries))
+        rail = Injection(InjectionParams(), tools)
         scored = {name: [(bool(pattern_hits(t)), rail.margin(t)) for t in texts] for name, texts in {
             "own attacks": [c.text for c in suite.cases if c.kind == "injection"],
             "own ordinary": [c.text for c in suite.cases if c.kind == "benign"],

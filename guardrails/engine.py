@@ -57,8 +57,8 @@ class PolicyRails:
         records: list[GuardrailRecord] = []
         for hit in passages:
             result = self.run("retrieval", hit.text, Context("retrieval", language))
+            where = f"{hit.source} chars {hit.start}-{hit.end}"
             for r in result.records:
-                where = f"{hit.source} chars {hit.start}-{hit.end}"
                 records.append(r.model_copy(update={"detail": f"{where}: {r.detail}" if r.detail else where}))
             if not result.blocked:
                 kept.append(hit)

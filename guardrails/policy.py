@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -131,7 +132,7 @@ class Policy(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _scope_for_the_scope_rail(self) -> Policy:
+    def _rails_have_what_they_need(self) -> Policy:
         if any(r.rail == "scope" for r in self.input) and not (self.scope.description.strip() or self.scope.in_scope):
             raise ValueError("the scope rail needs scope.description or scope.in_scope")
         if any(r.rail == "disclaimer" for r in self.output) and not self.message("disclaimer", "en"):
@@ -167,12 +168,12 @@ class Policy(_Strict):
         return cls.from_yaml(text, str(path))
 
     # --- use ----------------------------------------------------------------------------------
-    @property
+    @cached_property
     def digest(self) -> str:
         """sha256 of the policy's content (formatting and comments aside)."""
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
-    @property
+    @cached_property
     def label(self) -> str:
         """How answers record the policy that judged them: name, version and content hash."""
         return f"{self.name}@{self.version}#{self.digest[:8]}"
@@ -210,3 +211,8 @@ def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
 def shipped(name: str) -> Path:
     """The path of a policy shipped with Waymark (``default``, ``strict``)."""
     return Path(__file__).parent / "policies" / f"{name}.yaml"
+
+
+def shipped_or_file(name: str) -> Path:
+    """``name`` as a shipped policy if there is one by that name, else as a file path."""
+    return shipped(name) if shipped(name).is_file() else Path(name)

@@ -48,6 +48,9 @@ class Version:
     created: str
     active: bool = False
 
+    def policy(self) -> Policy:
+        return Policy.from_yaml(self.content, f"version {self.id}")
+
 
 class PolicyStore:
     def __init__(self, path: Path) -> None:
@@ -102,8 +105,7 @@ class PolicyStore:
         """Validate ``content`` (and ``check`` it, e.g. that its rails start), store it as a new version
         unless it is the active one already, and put it in force. Raises ``PolicyError`` and changes
         nothing when it is invalid."""
-        _checked(content, source, reason, check)
-        policy = Policy.from_yaml(content, source)
+        policy = _checked(Policy.from_yaml(content, source), reason, check)
         now = _now()
         with self._db() as db:
             current = db.execute("SELECT v.id, v.content FROM activations a JOIN versions v ON v.id = a.version "
@@ -120,7 +122,7 @@ class PolicyStore:
     def rollback(self, version: int, author: str, reason: str,
                  check: Callable[[Policy], object] | None = None) -> Version:
         """Put an earlier version in force again (recorded as a new activation)."""
-        _checked(self.get(version).content, f"version {version}", reason, check)
+        _checked(self.get(version).policy(), reason, check)
         with self._db() as db:
             _activation(db, version, author, reason, _now())
         return self.get(version)
@@ -130,13 +132,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _checked(content: str, source: str, reason: str, check: Callable[[Policy], object] | None) -> None:
-    """Raise ``PolicyError`` unless there is a reason and the policy validates (and passes ``check``)."""
+def _checked(policy: Policy, reason: str, check: Callable[[Policy], object] | None) -> Policy:
+    """``policy``, or ``PolicyError`` unless there is a reason and the policy passes ``check``."""
     if not reason.strip():
         raise PolicyError("say why (a reason is recorded with every activation)")
-    policy = Policy.from_yaml(content, source)
     if check is not None:
         check(policy)
+    return policy
 
 
 def _activation(db: sqlite3.Connection, version: int, author: str, reason: str, at: str) -> None:
@@ -165,7 +167,7 @@ class LiveRails:
             version = self.store.active_id()
             if version != self._version and version is not None:
                 try:
-                    self._rails = self.build(Policy.from_yaml(self.store.get(version).content, f"version {version}"))
+                    self._rails = self.build(self.store.get(version).policy())
                 except Exception:
                     log.exception("policy version %s cannot be used; keeping %s", version,
                                   self._rails.policy_version if self._rails else "none")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,12 +160,14 @@ class KnowledgeStore:
     def count(self) -> int:
         return int(self.chunks.count())
 
-    def iter_chunks(self, include_embeddings: bool = False) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
-        """(id, text, metadata, embedding|None) for every chunk, paged."""
+    def iter_chunks(self, include_embeddings: bool = False, sources: Iterable[str] | None = None,
+                    ) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
+        """(id, text, metadata, embedding|None) for every chunk (of ``sources`` only, if given), paged."""
         include: list[Any] = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        where: Any = {"source": {"$in": list(sources)}} if sources is not None else None
         offset = 0
         while True:
-            got = self.chunks.get(include=include, limit=_PAGE, offset=offset)
+            got = self.chunks.get(include=include, where=where, limit=_PAGE, offset=offset)
             ids = got["ids"]
             if not ids:
                 return
