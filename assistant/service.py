@@ -69,11 +69,13 @@ def load_policy(settings: Settings) -> Policy | None:
     return Policy.from_path(shipped_or_file(settings.policy))
 
 
-def rail_tools(embedder: E5Embedder) -> Tools:
-    """What the rails share: the multilingual query encoder (loaded on first use), one embedding per text."""
-    from guardrails.rail import Tools, remembering
+def rail_tools(embedder: E5Embedder, max_tokens: int | None = None) -> Tools:
+    """What the rails share: the multilingual query encoder (loaded on first use), one embedding per
+    text, reading at most ``max_tokens`` of it (head and tail; default ``RAIL_EMBED_TOKENS``)."""
+    from guardrails.rail import RAIL_EMBED_TOKENS, Tools, bounded, remembering
 
-    return Tools(embed=remembering(embedder.queries))
+    limit = RAIL_EMBED_TOKENS if max_tokens is None else max_tokens
+    return Tools(embed=remembering(bounded(embedder.queries, embedder.count_tokens, limit)))
 
 
 def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:

@@ -86,16 +86,6 @@ def pattern_hits(text: str) -> list[str]:
     return hits
 
 
-HEAD_TAIL_CHARS = 300
-
-
-def head_and_tail(text: str) -> str:
-    """What the classifiers embed of a text: all of a short one, the head and tail of a long one."""
-    if len(text) <= 2 * HEAD_TAIL_CHARS:
-        return text
-    return f"{text[:HEAD_TAIL_CHARS]} … {text[-HEAD_TAIL_CHARS:]}"
-
-
 class ExampleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -134,12 +124,11 @@ class Injection:
         return self.embed(examples.attacks), self.embed(examples.benign)
 
     def margin(self, text: str) -> float:
-        """Cosine to the nearest attack example minus cosine to the nearest ordinary one. A long text
-        is read as its head and its tail (where attacks hide behind padding), which keeps the
-        embedding's cost bounded."""
+        """Cosine to the nearest attack example minus cosine to the nearest ordinary one (the tools'
+        embedder reads a long text as its head and its tail)."""
         attacks, benign = self._examples
         assert self.embed is not None
-        v = self.embed([head_and_tail(text)])[0]
+        v = self.embed([text])[0]
         return float((attacks @ v).max() - (benign @ v).max())
 
     def check(self, text: str, context: Context) -> Decision:
