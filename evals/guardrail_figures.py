@@ -239,7 +239,8 @@ def main() -> None:
         q = statistics.quantiles(values, n=20) if len(values) > 1 else [values[0]] * 19
         lines.append(f"| {name} | {len(values)} | {statistics.median(values):.1f} | {q[18]:.1f} |")
     lines.append("\nTimes are after the embedder's first load, one process on this machine; CyberSecEval's inputs "
-                 "run to thousands of characters (the embedder reads up to 512 tokens).")
+                 "run to thousands of characters (the classifier rails read at most RAIL_EMBED_TOKENS of a text, "
+                 "head and tail).")
     body = "\n".join(lines)
     print(body)
     if args.out:
