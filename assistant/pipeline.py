@@ -169,7 +169,9 @@ class Pipeline:
         turn.language = _language(turn.question, turn.history)
         result = turn.rails.check_input(turn.question, turn.language)
         turn.guardrails += result.records
-        turn.query = result.text
+        # what the rails let through (personal data redacted) is the question from here on, in the
+        # answer's record too: the raw text stays with the user
+        turn.question = turn.query = result.text
         if result.blocked:
             turn.settle("blocked", "input_rail", "blocked", result.message)
 

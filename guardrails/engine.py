@@ -85,6 +85,8 @@ class PolicyRails:
                 policy_version=self.policy.label))
             key: MessageKey = spec.message or rail.message
             if decision.verdict == "error" or (decision.verdict == "fail" and spec.action == "block"):
+                if decision.text is not None:  # a blocked text is still recorded without what the rail removes
+                    result.text = decision.text
                 return self._blocked(result, "blocked" if decision.verdict == "error" else key, context.language)
             if decision.verdict == "fail" and spec.action == "redact":
                 if decision.text is None:  # nothing to redact with: fail closed

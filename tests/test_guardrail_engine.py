@@ -55,6 +55,11 @@ def test_block_stops_at_once_with_the_message_in_the_askers_language() -> None:
     assert long.blocked and long.message == "Too long." and [d.rail for d in long.records][-1] == "max_length"
 
 
+def test_a_question_blocked_for_personal_data_is_kept_without_it() -> None:
+    result = rails(pii="block").check_input("Mail jo@example.org about AI", "en")
+    assert result.blocked and result.text == "Mail [EMAIL] about AI"
+
+
 def test_warn_and_log_go_on_and_are_recorded() -> None:
     for action in ("warn", "log"):
         result = rails(pii=action).check_input("Mail jo@example.org", "en")
@@ -95,6 +100,8 @@ def test_the_pipeline_never_shows_the_model_personal_data_and_records_the_policy
     seen = " ".join(str(m.content) for call in model.received for m in call)
     assert "jo@example.org" not in seen and "07700" not in seen and "[EMAIL]" in seen
     assert "jo@example.org" not in searcher.queries[0]
+    # nor the answer's record (what audits and evals keep): it holds the question as the rails passed it
+    assert "jo@example.org" not in answer.model_dump_json() and "[EMAIL]" in answer.question
     assert answer.policy_version.startswith("test@7#")
     assert {g.stage for g in answer.guardrails} == {"input", "output"}
     assert all(g.policy_version == answer.policy_version for g in answer.guardrails)
