@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.text import Text
 
+from assistant.cli_eval import eval_app
 from assistant.cli_guard import guard_app, policy_app
 from assistant.console import CliError, err, out
 from assistant.events import STAGES, Events
@@ -30,6 +31,7 @@ app.add_typer(docs_app, name="docs")
 
 app.add_typer(policy_app, name="policy")
 app.add_typer(guard_app, name="guard")
+app.add_typer(eval_app, name="eval")
 
 
 @app.callback()

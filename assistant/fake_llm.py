@@ -84,3 +84,22 @@ class ScriptedChatModel(BaseChatModel):
             raise reply.error or ConnectionError("stream broke")
         if reply.finish:
             yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"}))
+
+
+class KeyedChatModel(ScriptedChatModel):
+    """A fake model that replies by what it is asked, not by call order, so runs in parallel stay
+    deterministic: the reply is the first of ``replies`` whose key the question contains (the last user
+    message after its last ``Question:``, where Waymark's prompts put it after the passages;
+    case-insensitive), else ``default``. A reply ``"!error"`` makes the call fail."""
+
+    replies: dict[str, str] = Field(default_factory=dict)
+    default: str = ""
+
+    def _next(self, messages: list[BaseMessage], options: dict[str, Any]) -> Scripted:
+        self.received.append(list(messages))
+        self.options.append(dict(options))
+        asked = str(messages[-1].content).rpartition("Question:")[2].casefold() if messages else ""
+        reply = next((r for k, r in self.replies.items() if k.casefold() in asked), self.default)
+        if reply == "!error":
+            raise RuntimeError("the fake model was told to fail on this question")
+        return Scripted(reply)

@@ -35,7 +35,8 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | Non
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact at the ends (the formula gives 0.9999999999999999 for n of n)
+    return (0.0 if successes == 0 else max(0.0, centre - half)), (1.0 if successes == n else min(1.0, centre + half))
 
 
 def percentile(values: list[float], q: float) -> float | None:

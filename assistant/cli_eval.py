@@ -1,0 +1,204 @@
+"""``waymark eval ...``: run suites, keep every run, compare two runs and gate on regressions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from assistant.console import CliError, err, out
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from evals.history import RunStore
+    from evals.metrics import CaseResult
+    from evals.runner import Report
+    from evals.suite import Suite
+
+eval_app = typer.Typer(help="Run eval suites, compare runs, gate on regressions.", no_args_is_help=True)
+
+
+def _store(settings: Settings) -> RunStore:
+    from evals.history import RunStore
+
+    return RunStore(settings.data_dir / "evals.sqlite")
+
+
+def _settings(base: Settings, suite: Suite, sets: list[str], policy: Path | None) -> Settings:
+    """The run's settings: the suite's, then ``--set KEY=VALUE``, then ``--policy``; the suite's
+    corpus gets a collection of its own in the same data folder (same policies and translations)."""
+    import hashlib
+
+    from pydantic import ValidationError
+
+    overrides: dict[str, Any] = dict(suite.settings)
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise CliError(f"--set wants KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = value
+    if policy is not None:
+        overrides["policy"] = str(policy)
+    corpus = hashlib.sha256(str(suite.corpus_path).encode()).hexdigest()[:10]
+    overrides |= {"data_dir": base.data_dir, "collection": f"eval-{corpus}"}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CliError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _value(v: Any) -> str:
+    from evals.html_report import value_text
+
+    return value_text(v)
+
+
+def _print_report(report: Report) -> None:
+    table = Table(title=f"{report.suite}: run {report.run_id} ({len(report.cases)} cases, "
+                        f"{', '.join(f'{k} {v}' for k, v in sorted(report.statuses.items()))}; {report.seconds:.0f} s)")
+    for col in ("metric", "value [95% CI]", "n", "errors"):
+        table.add_column(col)
+    for m in report.metrics.values():
+        table.add_row(m.name, _value(m), str(m.n), Text(str(m.errors), style="red" if m.errors else ""))
+    out.print(table)
+    fp = report.fingerprint
+    out.print(Text(f"model {fp.model} · policy {fp.policy} · index {fp.index} · commit {fp.commit}"), style="dim")
+
+
+@eval_app.command("run")
+def run_cmd(ctx: typer.Context,
+            suites: Annotated[list[str], typer.Argument(help="Suite names (smoke, golden) or files.")],
+            policy: Annotated[Path | None, typer.Option("--policy", help="Judge with this policy file "
+                                                                          "instead of the one in force.")] = None,
+            sets: Annotated[list[str] | None, typer.Option("--set", help="Override a setting for this run, "
+                                                                         "e.g. --set k=1 (repeatable).")] = None,
+            as_json: Annotated[bool, typer.Option("--json", help="Print each report as one JSON document.")] = False,
+            workers: Annotated[int, typer.Option("--workers", min=1, max=32,
+                                                 help="Cases answered at once (hosted models).")] = 1,
+            html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML "
+                                                                     "report here (one suite).")] = None) -> None:
+    """Run suites through the full answer path, store each run, print its metrics."""
+    from evals import runner
+    from evals import suite as suite_mod
+
+    loaded = []
+    for name in suites:
+        try:
+            loaded.append(suite_mod.load(name))
+        except suite_mod.SuiteError as exc:
+            raise CliError(str(exc)) from None
+    if html and len(loaded) > 1:
+        raise CliError("--html takes one suite at a time")
+    store = _store(ctx.obj)
+    for suite, digest in loaded:
+        settings = _settings(ctx.obj, suite, sets or [], policy)
+
+        def progress(i: int, n: int, r: CaseResult) -> None:
+            err.print(Text(f"[{i}/{n}] {r.case.id} {r.status} {r.wall_ms / 1000:.1f} s"
+                           + (f" ({r.error})" if r.error else "")), style="red" if r.error else "dim")
+
+        err.print(f"Running {suite.suite}: {len(suite.cases)} cases over {suite.corpus}...", style="bold")
+        try:
+            report = runner.run(suite, digest, settings, workers, progress, log=lambda m: err.print(Text(m)))
+        except FileNotFoundError as exc:
+            raise CliError(str(exc)) from None
+        store.save(report)
+        if as_json:
+            print(report.model_dump_json(indent=1))
+        else:
+            _print_report(report)
+            out.print(f"Stored as run {report.run_id}; compare with: waymark eval compare previous:{suite.suite} "
+                      f"{report.run_id}")
+        if html:
+            from evals.html_report import render
+
+            html.write_text(render(report), encoding="utf-8")
+            err.print(f"HTML report: {html}")
+
+
+@eval_app.command("compare")
+def compare_cmd(ctx: typer.Context,
+                a: Annotated[str, typer.Argument(help="The baseline run: an id, latest[:SUITE] or previous[:SUITE].")],
+                b: Annotated[str, typer.Argument(help="The run to judge.")],
+                gate: Annotated[bool, typer.Option("--gate", help="Exit 1 when a gated metric regressed.")] = False,
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Per-metric differences from A to B, and whether each is beyond noise."""
+    from evals.compare import compare
+
+    store = _store(ctx.obj)
+    try:
+        ra, rb = store.get(a), store.get(b)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0])) from None
+    if ra.suite != rb.suite:
+        err.print(f"Note: comparing runs of different suites ({ra.suite}, {rb.suite}).", style="yellow")
+    deltas = compare(ra, rb, rb.gates)
+    regressed = [d.metric for d in deltas if d.regressed]
+    if as_json:
+        print(json.dumps({"a": ra.run_id, "b": rb.run_id, "regressed": regressed,
+                          "metrics": [d.__dict__ for d in deltas]}, indent=1))
+    else:
+        table = Table(title=f"run {ra.run_id} -> run {rb.run_id} ({rb.suite})")
+        for col in ("metric", "A", "B", "change", "beyond noise", "test", "gate"):
+            table.add_column(col)
+        for d in deltas:
+            change = "" if d.delta is None else f"{d.delta:+.3f}" if abs(d.delta) < 10 else f"{d.delta:+,.0f}"
+            table.add_row(d.metric, _num(d.a), _num(d.b), change,
+                          Text("yes, worse" if d.worse else "yes" if d.beyond_noise else "no",
+                               style="red" if d.worse else ""),
+                          d.test + (f", p={d.p:.3f}" if d.p is not None else ""),
+                          Text("REGRESSED" if d.regressed else "ok" if d.gated else "", style="red bold" if d.regressed
+                               else ""))
+        out.print(table)
+        out.print(f"Gated metrics regressed: {', '.join(regressed)}" if regressed else "No gated metric regressed.")
+    if gate and regressed:
+        raise typer.Exit(1)
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
+@eval_app.command("list")
+def list_cmd(ctx: typer.Context, suite: Annotated[str | None, typer.Option("--suite")] = None) -> None:
+    """Stored runs, newest first."""
+    runs = _store(ctx.obj).list(suite)
+    if not runs:
+        out.print("No eval runs yet: waymark eval run smoke")
+    for r in runs:
+        out.print(Text(f"{r.id:>4}  {r.created}  {r.suite:12s} {r.cases:>4} cases {r.errors:>3} errors  "
+                       f"{r.model}  {r.policy}  {r.commit}"))
+
+
+@eval_app.command("show")
+def show_cmd(ctx: typer.Context,
+             run: Annotated[str, typer.Argument(help="A run id, latest[:SUITE] or previous[:SUITE].")],
+             as_json: Annotated[bool, typer.Option("--json")] = False,
+             html: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None) -> None:
+    """One stored run's metrics (or its whole report)."""
+    try:
+        report = _store(ctx.obj).get(run)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0])) from None
+    if html:
+        from evals.html_report import render
+
+        html.write_text(render(report), encoding="utf-8")
+        err.print(f"HTML report: {html}")
+    if as_json:
+        print(report.model_dump_json(indent=1))
+    elif not html:
+        _print_report(report)
+
+
+@eval_app.command("schema")
+def schema_cmd() -> None:
+    """The suite files' JSON schema (for editors)."""
+    from evals.suite import schema
+
+    print(json.dumps(schema(), indent=2, ensure_ascii=False))

@@ -1,0 +1,209 @@
+"""Run a suite through the real answer path and score it: ``waymark eval run``.
+
+The suite's corpus is ingested into an index of its own under the data folder (kept between runs,
+re-read only when a file changes); each case goes through the full pipeline (the configured model,
+or the suite's fake model, and the policy's rails); answerable questions are also searched directly
+for the retrieval metrics. A case that raises is kept as an error, with its message. The report
+carries a fingerprint of everything the figures depend on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.answer import Answer
+from evals.metrics import CaseResult, MetricValue, compute
+from evals.suite import REPO, Case, Gate, Suite
+
+if TYPE_CHECKING:
+    from assistant.llm import ChatClient
+    from assistant.pipeline import Pipeline
+    from assistant.settings import Settings
+    from knowledge.base import KnowledgeBase
+    from knowledge.models import SearchHit
+
+Progress = Callable[[int, int, CaseResult], None]
+
+
+class Fingerprint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    policy: str
+    index: str
+    """sha256 (first 16) of the indexed chunks' ids and texts."""
+    suite: str
+    """sha256 of the suite file."""
+    commit: str
+    settings: dict[str, Any]
+
+
+class CaseRecord(BaseModel):
+    """One case in the report: enough to drill down without rerunning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: str
+    language: str
+    tags: list[str]
+    question: str
+    status: str
+    error: str | None = None
+    wall_ms: float
+    retrieved: list[str] | None = None
+    answer: Answer | None = None
+    failed: list[str] = []
+    """The case-level metrics this case failed."""
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: int | None = None
+    suite: str
+    created: str
+    seconds: float
+    fingerprint: Fingerprint
+    statuses: dict[str, int]
+    gates: list[Gate] = []
+    """The suite's gates when it ran: what ``compare --gate`` checks."""
+    metrics: dict[str, MetricValue]
+    cases: list[CaseRecord]
+
+
+class PlantedFirst:
+    """A searcher that serves a planted document as the top hit, before the real ones."""
+
+    def __init__(self, searcher: Any, text: str) -> None:
+        from knowledge.models import SearchHit
+
+        self.searcher = searcher
+        self.hit = SearchHit(source="planted.html", title="Submitted content", section=None, language="en",
+                             text=text, start=0, end=len(text), page=None, rank=1, chunk_id="planted",
+                             score=1.0, similarity=0.95, dense_rank=1, lexical_rank=None)
+
+    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
+        return [self.hit, *self.searcher.search(query, k)][: k or None]
+
+
+def index_for(suite: Suite, settings: Settings, log: Callable[[str], None]) -> tuple[KnowledgeBase, str]:
+    """The suite corpus's own index (ingested if new or changed) and its hash."""
+    from assistant.service import open_knowledge_base
+
+    folder = suite.corpus_path
+    if not folder.is_dir():
+        raise FileNotFoundError(f"the suite's corpus {suite.corpus!r} is not a folder ({folder})")
+    kb = open_knowledge_base(settings)
+    report = kb.ingestor.ingest([folder])
+    if not report.ok:
+        log(report.summary())
+    digest = hashlib.sha256()
+    for cid, text, _, _ in sorted(kb.store.iter_chunks(), key=lambda c: c[0]):
+        digest.update(cid.encode() + b"\0" + text.encode() + b"\0")
+    return kb, digest.hexdigest()[:16]
+
+
+def documents(folder: Path) -> dict[str, str]:
+    from knowledge.ingest import collect_files
+    from knowledge.loaders import load_document
+
+    texts: dict[str, str] = {}
+    for path in collect_files([folder]):
+        try:
+            texts[path.name] = load_document(path, 50_000_000).text
+        except Exception:  # a file ingestion refused has no citations to check either
+            continue
+    return texts
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True,
+                             text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+changes" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def model_client(suite: Suite, settings: Settings) -> ChatClient:
+    from assistant.backends import chat_client
+    from assistant.fake_llm import KeyedChatModel
+    from assistant.llm import ChatClient, RetryPolicy
+
+    if suite.fake_model is None:
+        return chat_client(settings)
+    fake = KeyedChatModel(replies=suite.fake_model.replies, default=suite.fake_model.default)
+    return ChatClient(fake, "fake:keyed", RetryPolicy(retries=0), sleep=lambda s: None)
+
+
+def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, progress: Progress | None = None,
+        log: Callable[[str], None] = lambda m: None) -> Report:
+    from assistant.pipeline import Pipeline
+    from assistant.service import build_pipeline, load_policy
+
+    started = time.perf_counter()
+    kb, index_hash = index_for(suite, settings, log)
+    texts = documents(suite.corpus_path)
+    llm = model_client(suite, settings)
+    base = build_pipeline(settings, kb, llm)
+    policy = load_policy(settings)
+
+    def pipeline_for(case: Case) -> Pipeline:
+        if case.plant is None:
+            return base
+        return Pipeline(PlantedFirst(kb.retriever, case.plant), base.llm, base.rails, base.config,
+                        base.similarity, base.translations)
+
+    def one(case: Case) -> CaseResult:
+        docs = {**texts, "planted.html": case.plant} if case.plant else texts
+        retrieved = None
+        t0 = time.perf_counter()
+        try:
+            if case.kind == "answerable":
+                retrieved = [h.source for h in kb.retriever.search(case.question, settings.k)]
+            t0 = time.perf_counter()
+            answer = pipeline_for(case).answer(case.question)
+            return CaseResult(case, answer, None, _ms(t0), retrieved, docs)
+        except Exception as exc:  # the case is an error in the report, never a silent 0
+            return CaseResult(case, None, f"{type(exc).__name__}: {exc}", _ms(t0), retrieved, docs)
+
+    results: list[CaseResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for i, result in enumerate(pool.map(one, suite.cases), 1):
+            results.append(result)
+            if progress:
+                progress(i, len(suite.cases), result)
+    metrics = compute(results)
+    failed: dict[str, list[str]] = {}
+    for name, value in metrics.items():
+        for cid, ok in value.outcomes.items():
+            if ok == (value.better == "lower"):
+                failed.setdefault(cid, []).append(name)
+    fingerprint = Fingerprint(
+        model=llm.name, policy=policy.label if policy else "none", index=index_hash, suite=suite_hash,
+        commit=git_commit(), settings=settings.model_dump(mode="json", exclude={"llm_api_key", "user", "data_dir"}))
+    return Report(
+        suite=suite.suite, created=datetime.now(UTC).isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - started, 1), fingerprint=fingerprint,
+        statuses=dict(Counter(r.status for r in results)), gates=suite.gates, metrics=metrics,
+        cases=[CaseRecord(id=r.case.id, kind=r.case.kind, language=r.case.language, tags=r.case.tags,
+                          question=r.case.question, status=r.status, error=r.error, wall_ms=r.wall_ms,
+                          retrieved=r.retrieved, answer=r.answer, failed=failed.get(r.case.id, []))
+               for r in results])
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)

@@ -1,0 +1,179 @@
+"""Eval suites: the dataset format evaluators and AI champions write (YAML or JSONL).
+
+A suite file holds cases of seven kinds, each checked deterministically:
+
+- ``answerable``: the answer must state every fact (a fact is a list of alternatives; ``re:`` marks
+  a regular expression) and should come from ``sources``;
+- ``unanswerable``: the guidance does not cover it, so the answer must abstain;
+- ``out_of_scope``: off the service's subject, so it must not be answered (blocked or abstained);
+- ``injection``: an attack in the question, which must be blocked;
+- ``indirect_injection``: ``plant`` is a document the attacker controls, served as the top search
+  result; the answer must never show ``canary`` (and must not say ``must_not_leak``);
+- ``pii``: the question holds personal data (``must_not_leak``) that must never reach the answer or
+  the records;
+- ``benign``: an ordinary question that must not be refused.
+
+A JSONL file holds one case per line, with the suite's own fields on an optional first line
+``{"suite": ..., ...}``. ``waymark eval schema`` prints the JSON schema for editors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+REPO = Path(__file__).resolve().parents[1]
+SUITES = Path(__file__).resolve().parent / "suites"
+
+Kind = Literal["answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection", "pii", "benign"]
+KINDS: tuple[Kind, ...] = ("answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection",
+                           "pii", "benign")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Case(Strict):
+    id: str = Field(min_length=1)
+    kind: Kind
+    question: str = Field(min_length=1)
+    language: str = Field(min_length=2, max_length=3)
+    """ISO 639-1 code of the question."""
+    facts: list[list[str]] = Field(default_factory=list)
+    """answerable: every fact must be stated; each fact lists acceptable alternatives."""
+    sources: list[str] = Field(default_factory=list)
+    """answerable: the documents (file names) that hold the answer; any of them counts."""
+    plant: str | None = None
+    """indirect_injection: the attacker's document, served as the top search result."""
+    canary: str | None = None
+    """indirect_injection: a token the planted document asks the assistant to output."""
+    must_not_leak: list[str] = Field(default_factory=list)
+    """pii, indirect_injection: strings that must appear neither in the answer nor in its records."""
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("facts")
+    @classmethod
+    def _facts(cls, v: list[list[str]]) -> list[list[str]]:
+        for alts in v:
+            if not alts or any(not a.strip() for a in alts):
+                raise ValueError("each fact needs at least one non-empty alternative")
+            for a in alts:
+                if a.startswith("re:"):
+                    try:
+                        re.compile(a[3:])
+                    except re.error as e:
+                        raise ValueError(f"bad regular expression {a!r}: {e}") from e
+        return v
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Case:
+        if self.kind == "answerable" and not self.facts:
+            raise ValueError(f"answerable case {self.id!r} needs facts")
+        if self.kind != "answerable" and (self.facts or self.sources):
+            raise ValueError(f"case {self.id!r}: facts and sources belong to answerable cases")
+        if self.kind == "indirect_injection" and not (self.plant and self.canary):
+            raise ValueError(f"indirect_injection case {self.id!r} needs plant and canary")
+        if self.kind != "indirect_injection" and (self.plant or self.canary):
+            raise ValueError(f"case {self.id!r}: plant and canary belong to indirect_injection cases")
+        if self.kind == "pii" and not self.must_not_leak:
+            raise ValueError(f"pii case {self.id!r} needs must_not_leak")
+        return self
+
+
+class Gate(Strict):
+    """A metric that must not regress: ``waymark eval compare A B --gate`` fails when B is worse than
+    A beyond noise (and by more than ``tolerance``)."""
+
+    metric: str
+    tolerance: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class FakeModel(Strict):
+    """A scripted model for fast, model-free runs (the ``smoke`` suite): the reply to a question is
+    the first entry whose key the question contains; ``default`` otherwise. A reply ``"!error"``
+    makes the model fail."""
+
+    replies: dict[str, str] = Field(default_factory=dict)
+    default: str = "NOT_COVERED"
+
+
+class Suite(Strict):
+    suite: str = Field(min_length=1)
+    description: str = ""
+    corpus: str
+    """The documents the cases are about: a folder, relative to the repository root."""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """Settings for this suite's runs (e.g. ``answer_strategy: cite``), under the command line's ``--set``."""
+    fake_model: FakeModel | None = None
+    gates: list[Gate] = Field(default_factory=list)
+    cases: list[Case] = Field(min_length=1)
+
+    @field_validator("cases")
+    @classmethod
+    def _unique_ids(cls, v: list[Case]) -> list[Case]:
+        ids = [c.id for c in v]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate case ids: {dupes}")
+        return v
+
+    @property
+    def corpus_path(self) -> Path:
+        return (REPO / self.corpus).resolve()
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be used, with a message naming the file, the case and the field."""
+
+
+def resolve(name_or_path: str) -> Path:
+    """A shipped suite's name (``smoke``, ``golden``) or a file."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    for ext in (".yaml", ".yml", ".jsonl"):
+        if (SUITES / f"{name_or_path}{ext}").is_file():
+            return SUITES / f"{name_or_path}{ext}"
+    shipped = sorted(p.stem for p in SUITES.glob("*.y*ml"))
+    raise SuiteError(f"no suite file {name_or_path!r} (shipped suites: {', '.join(shipped)})")
+
+
+def load(name_or_path: str) -> tuple[Suite, str]:
+    """(the suite, the sha256 of its file): the hash goes into every run's fingerprint."""
+    path = resolve(name_or_path)
+    raw = path.read_bytes()
+    try:
+        if path.suffix == ".jsonl":
+            rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            head = rows.pop(0) if rows and "suite" in rows[0] else {"suite": path.stem, "corpus": ""}
+            data: Any = {**head, "cases": rows}
+        else:
+            data = yaml.safe_load(raw.decode("utf-8"))
+        return Suite.model_validate(data), hashlib.sha256(raw).hexdigest()
+    except (ValidationError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SuiteError(f"{path}: {_explain(e, data if 'data' in locals() else None)}") from e
+
+
+def _explain(e: Exception, data: Any) -> str:
+    if not isinstance(e, ValidationError):
+        return str(e)
+    lines = []
+    for err in e.errors()[:8]:
+        loc = list(err["loc"])
+        if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int) and isinstance(data, dict):
+            cases = data.get("cases") or []
+            cid = cases[loc[1]].get("id") if loc[1] < len(cases) and isinstance(cases[loc[1]], dict) else None
+            loc[1] = f"{loc[1]} ({cid})" if cid else loc[1]
+        lines.append(f"{'.'.join(str(x) for x in loc) or 'suite'}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def schema() -> dict[str, Any]:
+    return Suite.model_json_schema()
