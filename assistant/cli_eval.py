@@ -29,27 +29,27 @@ def _store(settings: Settings) -> RunStore:
 
 
 def _settings(base: Settings, suite: Suite, sets: list[str], policy: Path | None) -> Settings:
-    """The run's settings: the suite's, then ``--set KEY=VALUE``, then ``--policy``; the suite's
-    corpus gets a collection of its own in the same data folder (same policies and translations)."""
-    import hashlib
+    from evals.runner import settings_for
 
-    from pydantic import ValidationError
-
-    overrides: dict[str, Any] = dict(suite.settings)
-    for item in sets:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise CliError(f"--set wants KEY=VALUE, got {item!r}")
-        overrides[key.strip()] = value
-    if policy is not None:
-        overrides["policy"] = str(policy)
-    corpus = hashlib.sha256(str(suite.corpus_path).encode()).hexdigest()[:10]
-    overrides |= {"data_dir": base.data_dir, "collection": f"eval-{corpus}"}
     try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise CliError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        return settings_for(base, suite, sets, str(policy) if policy else None)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _rules(base: Settings, policy: Path | None) -> tuple[Suite, str]:
+    """The ``rules`` suite: the cases of the policy's own rules (the one in force, or ``--policy``)."""
+    from assistant.service import load_policy
+    from evals.policy_cases import rules_suite
+    from guardrails.policy import PolicyError
+
+    try:
+        found = load_policy(base.model_copy(update={"policy": str(policy)}) if policy else base)
+    except PolicyError as exc:
+        raise CliError(f"invalid policy:\n{exc}") from None
+    if found is None:
+        raise CliError("no policy is configured (WAYMARK_POLICY=none): the rules suite needs one")
+    return rules_suite([found])
 
 
 def _value(v: Any) -> str:
@@ -72,7 +72,8 @@ def _print_report(report: Report) -> None:
 
 @eval_app.command("run")
 def run_cmd(ctx: typer.Context,
-            suites: Annotated[list[str], typer.Argument(help="Suite names (smoke, golden) or files.")],
+            suites: Annotated[list[str], typer.Argument(help="Suite names (smoke, golden; rules: the policy's "
+                                                            "own rules as cases) or files.")],
             policy: Annotated[Path | None, typer.Option("--policy", help="Judge with this policy file "
                                                                           "instead of the one in force.")] = None,
             sets: Annotated[list[str] | None, typer.Option("--set", help="Override a setting for this run, "
@@ -89,8 +90,8 @@ def run_cmd(ctx: typer.Context,
     loaded = []
     for name in suites:
         try:
-            loaded.append(suite_mod.load(name))
-        except suite_mod.SuiteError as exc:
+            loaded.append(_rules(ctx.obj, policy) if name == "rules" else suite_mod.load(name))
+        except (suite_mod.SuiteError, ValueError) as exc:
             raise CliError(str(exc)) from None
     if html and len(loaded) > 1:
         raise CliError("--html takes one suite at a time")

@@ -115,9 +115,12 @@ def _line(v: Version) -> str:
 
 @policy_app.command("activate")
 def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The policy YAML file to put in force.")],
-             reason: Reason, author: Author = None) -> None:
-    """Validate FILE and put it in force as a new version; if it is invalid, nothing changes."""
-    from guardrails.policy import PolicyError
+             reason: Reason, author: Author = None,
+             override: Annotated[bool, typer.Option("--override", help="Activate even if the policy's gate "
+                                                                       "suites regress (recorded).")] = False) -> None:
+    """Validate FILE, run its gate suites against the policy in force, and put it in force as a new
+    version; if it is invalid, or its gate regresses (without --override), nothing changes."""
+    from guardrails.policy import Policy, PolicyError
 
     s: Settings = ctx.obj
     try:
@@ -125,11 +128,39 @@ def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The 
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {file}: {exc}") from None
     try:
-        v = _store(ctx).activate(content, author or s.user, reason, str(file), check=lambda p: _rails(s, p))
+        draft = Policy.from_yaml(content, str(file))
+    except PolicyError as exc:
+        raise CliError(f"not activated; the policy in force is unchanged:\n{exc}") from None
+    store = _store(ctx)
+    if draft.gate:
+        reason = _gate(s, file, draft, store, reason, override)
+    try:
+        v = store.activate(content, author or s.user, reason, str(file), check=lambda p: _rails(s, p))
     except PolicyError as exc:
         raise CliError(f"not activated; the policy in force is unchanged:\n{exc}") from None
     out.print(Text(f"in force: {_line(v)}"))
     _note_fixed(s)
+
+
+def _gate(s: Settings, file: Path, draft: Policy, store: PolicyStore, reason: str, override: bool) -> str:
+    """Run the draft's gate; refuse on a regression unless overridden. Returns the reason to record."""
+    from evals.gate import policy_gate
+    from evals.suite import SuiteError
+
+    active = store.active()
+    try:
+        result = policy_gate(s, file, draft, active.policy() if active else None,
+                             log=lambda m: err.print(Text(m), style="dim"))
+    except (SuiteError, ValueError, FileNotFoundError) as exc:
+        raise CliError(f"not activated: the gate could not run: {exc}") from None
+    err.print(Text(result.summary()))
+    if not result.regressed:
+        return reason
+    if not override:
+        raise CliError("not activated; the policy in force is unchanged: the gate regressed on "
+                       f"{', '.join(result.regressed)} ({result.summary()}). Fix the draft, or activate with "
+                       "--override and a --reason saying why.")
+    return f"{reason} [gate overridden: {result.summary()}]"
 
 
 @policy_app.command("rollback")

@@ -6,7 +6,8 @@ A difference is "beyond noise" when a 95% test says so:
 - for other rates: Newcombe's interval for the difference of two proportions (from the two Wilson
   intervals) excludes 0;
 - for means: the two normal intervals of the difference exclude 0; latency is shown, never tested.
-A gated metric regresses when B is worse than A beyond noise and by more than the gate's tolerance.
+A gated metric regresses when B is worse than A beyond noise (or at all, for an ``any_drop`` gate) and
+by more than the gate's tolerance.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def compare(a: Report, b: Report, gates: list[Gate] | None = None) -> list[Delta
         gate = gate_of.get(name)
         if gate:
             sign = 1 if va.better == "higher" else -1
-            regressed = d.worse and d.delta is not None and -sign * d.delta > gate.tolerance
+            worse = (d.delta is not None and sign * d.delta < 0) if gate.any_drop else d.worse
+            regressed = worse and d.delta is not None and -sign * d.delta > gate.tolerance
             d = Delta(**{**d.__dict__, "gated": True, "regressed": regressed})
         out.append(d)
     for name in sorted(gate_of.keys() - (a.metrics.keys() & b.metrics.keys())):

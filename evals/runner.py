@@ -13,7 +13,7 @@ import hashlib
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +95,30 @@ class PlantedFirst:
 
     def search(self, query: str, k: int | None = None) -> list[SearchHit]:
         return [self.hit, *self.searcher.search(query, k)][: k or None]
+
+
+def settings_for(base: Settings, suite: Suite, sets: Sequence[str] = (), policy: str | None = None) -> Settings:
+    """A run's settings: the suite's, then ``KEY=VALUE`` overrides, then ``policy``. The suite's corpus
+    gets a collection of its own in the same data folder (same policy store and translations)."""
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    overrides: dict[str, Any] = dict(suite.settings)
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"--set wants KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = value
+    if policy is not None:
+        overrides["policy"] = policy
+    corpus = hashlib.sha256(str(suite.corpus_path).encode()).hexdigest()[:10]
+    overrides |= {"data_dir": base.data_dir, "collection": f"eval-{corpus}", "user": base.user}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValueError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 def index_for(suite: Suite, settings: Settings, log: Callable[[str], None]) -> tuple[KnowledgeBase, str]:

@@ -11,10 +11,13 @@ A suite file holds cases of seven kinds, each checked deterministically:
   result; the answer must never show ``canary`` (and must not say ``must_not_leak``);
 - ``pii``: the question holds personal data (``must_not_leak``) that must never reach the answer or
   the records;
-- ``benign``: an ordinary question that must not be refused.
+- ``benign``: an ordinary question that must not be refused;
+- ``rule``: a question one of a policy's rules must block (a banned term, an enforced scope);
+  ``waymark eval run rules`` makes these from the policy itself (``evals/policy_cases.py``).
 
 A JSONL file holds one case per line, with the suite's own fields on an optional first line
-``{"suite": ..., ...}``. ``waymark eval schema`` prints the JSON schema for editors.
+``{"suite": ..., ...}``. ``waymark eval schema`` prints the JSON schema for editors (committed as
+``evals/suite.schema.json``).
 """
 
 from __future__ import annotations
@@ -31,9 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 REPO = Path(__file__).resolve().parents[1]
 SUITES = Path(__file__).resolve().parent / "suites"
 
-Kind = Literal["answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection", "pii", "benign"]
-KINDS: tuple[Kind, ...] = ("answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection",
-                           "pii", "benign")
+Kind = Literal["answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection", "pii", "benign",
+               "rule"]
 
 
 class Strict(BaseModel):
@@ -93,6 +95,9 @@ class Gate(Strict):
 
     metric: str
     tolerance: float = Field(0.0, ge=0.0, le=1.0)
+    any_drop: bool = False
+    """Regress on any change for the worse beyond ``tolerance``, without a noise test: for
+    deterministic checks, such as a policy's rules on its own rails."""
 
 
 class FakeModel(Strict):

@@ -120,6 +120,10 @@ class Policy(_Strict):
     input: list[InputRail] = Field(default_factory=list)
     retrieval: list[RetrievalRail] = Field(default_factory=list)
     output: list[OutputRail] = Field(default_factory=list)
+    gate: list[str] = Field(default_factory=list, description=(
+        "Eval suites run before this policy is put in force, under the policy in force and under this "
+        "one (a shipped suite's name, a suite file, or 'rules': this policy's own rules as cases); a "
+        "gated regression refuses the activation unless overridden with a reason."))
     messages: dict[str, Messages] = Field(default_factory=dict,
                                           description="By language code (en, fr, da, he, ...).")
 

@@ -220,3 +220,59 @@ def test_an_error_is_counted_apart_never_scored() -> None:
     values = compute([CaseResult(case, None, "RuntimeError: boom")])
     block = values["attack_block_rate"]
     assert (block.n, block.errors, block.value) == (0, 1, None)
+
+
+def test_the_committed_suite_schema_is_current() -> None:
+    from evals.suite import schema
+
+    committed = json.loads((SUITES.parent / "suite.schema.json").read_text(encoding="utf-8"))
+    assert committed == schema(), "run: waymark eval schema > evals/suite.schema.json"
+
+
+# --- a policy's rules as cases, and the gate on activation ------------------------------------------
+def test_every_rule_of_a_policy_becomes_cases_in_four_languages() -> None:
+    from evals.policy_cases import rule_cases
+    from guardrails.policy import Policy, shipped
+
+    strict = Policy.from_path(shipped("strict"))
+    cases = rule_cases([strict])
+    lobby = [c for c in cases if "lobby*" in c.tags]
+    assert len(lobby) == 8 and {c.language for c in lobby} == {"en", "fr", "da", "he"}
+    assert all(c.kind == "rule" and "lobby" in c.question for c in lobby)
+    assert {c.question for c in cases if c.kind == "benign"} == set(strict.scope.in_scope)
+    assert {c.question for c in cases if "scope" in c.tags and c.kind == "rule"} == set(strict.scope.out_of_scope)
+    default = Policy.from_path(shipped("default"))  # scope only recorded: its out-of-scope examples are no rule
+    assert all(c.kind == "benign" for c in rule_cases([default]))
+
+
+GATED = """\
+name: team
+version: "{version}"
+owner: champions
+scope:
+  in_scope: ["Who approves a new AI tool?", "Hvordan bliver man AI-ambassadør?"]
+gate: [rules]
+input:
+  - rail: banned_terms
+    action: block
+    params: {{terms: [{terms}]}}
+"""
+
+
+def test_activation_is_refused_when_the_draft_drops_a_rule_unless_overridden(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    first, dropped = tmp_path / "first.yaml", tmp_path / "dropped.yaml"
+    first.write_text(GATED.format(version=1, terms="lobby*, referendum"), encoding="utf-8")
+    dropped.write_text(GATED.format(version=2, terms="referendum"), encoding="utf-8")
+    ok = run(tmp_path, "policy", "activate", str(first), "--reason", "ban lobbying")
+    assert ok.returncode == 0 and "rules runs 1->2: no regression" in ok.stderr
+    refused = run(tmp_path, "policy", "activate", str(dropped), "--reason", "allow lobbying")
+    assert refused.returncode == 1 and "rule_block_rate 1.000->0.500" in refused.stderr
+    assert "the policy in force is unchanged" in refused.stderr
+    assert "* v2  team@1#" in run(tmp_path, "policy", "history").stdout
+    forced = run(tmp_path, "policy", "activate", str(dropped), "--reason", "lobbying now allowed", "--override")
+    assert forced.returncode == 0
+    history = run(tmp_path, "policy", "history").stdout
+    assert "lobbying now allowed [gate overridden: rules runs 5->6: rule_block_rate 1.000->0.500]" in history
+    assert "rules" in run(tmp_path, "eval", "list").stdout  # the gate's runs are kept with the others
