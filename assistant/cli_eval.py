@@ -197,6 +197,42 @@ def show_cmd(ctx: typer.Context,
         _print_report(report)
 
 
+@eval_app.command("from-feedback")
+def from_feedback_cmd(
+        feedback: Annotated[Path, typer.Argument(help="JSONL: one {answer, rating, comment, expected} per line.")],
+        out_file: Annotated[Path, typer.Option("--out", help="The suite file to write.")],
+        corpus: Annotated[str, typer.Option(help="The documents the questions are about.")] = "knowledge/sample_corpus",
+) -> None:
+    """Turn answers users flagged into a suite (thumbs down on a refusal: benign; with the right answer
+    given: answerable); the rest is listed for an evaluator to complete."""
+    import yaml
+    from pydantic import ValidationError
+
+    from evals.feedback import Feedback, cases_from_feedback
+    from evals.suite import Suite
+
+    items = []
+    try:
+        lines = feedback.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {feedback}: {exc}") from None
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                items.append(Feedback.model_validate_json(line))
+            except ValidationError as exc:
+                raise CliError(f"{feedback} line {n}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    cases, skipped = cases_from_feedback(items)
+    for why in skipped:
+        err.print(Text(f"not a case yet: {why}"), style="yellow")
+    if not cases:
+        raise CliError(f"no case made from {len(items)} feedback records")
+    suite = Suite(suite="feedback", description=f"Made from {feedback.name}", corpus=corpus, cases=cases)
+    out_file.write_text(yaml.safe_dump(suite.model_dump(mode="json", exclude_defaults=True), allow_unicode=True,
+                                       sort_keys=False), encoding="utf-8")
+    out.print(f"{len(cases)} cases written to {out_file} ({len(skipped)} records need an expected answer)")
+
+
 @eval_app.command("schema")
 def schema_cmd() -> None:
     """The suite files' JSON schema (for editors)."""

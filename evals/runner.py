@@ -132,7 +132,13 @@ def index_for(suite: Suite, settings: Settings, log: Callable[[str], None]) -> t
     report = kb.ingestor.ingest([folder])
     if not report.ok:
         log(report.summary())
-    digest = hashlib.sha256()
+    translated = 0
+    if settings.translate:  # as in the product: translations made by `waymark translate` are searched too
+        from assistant.service import translations_path
+        from assistant.translation import TranslationStore, index_translations
+
+        translated = index_translations(kb.store, kb.embedder, TranslationStore(translations_path(settings)))
+    digest = hashlib.sha256(f"translated:{translated}".encode())
     for cid, text, _, _ in sorted(kb.store.iter_chunks(), key=lambda c: c[0]):
         digest.update(cid.encode() + b"\0" + text.encode() + b"\0")
     return kb, digest.hexdigest()[:16]

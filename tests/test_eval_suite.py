@@ -276,3 +276,30 @@ def test_activation_is_refused_when_the_draft_drops_a_rule_unless_overridden(tmp
     history = run(tmp_path, "policy", "history").stdout
     assert "lobbying now allowed [gate overridden: rules runs 5->6: rule_block_rate 1.000->0.500]" in history
     assert "rules" in run(tmp_path, "eval", "list").stdout  # the gate's runs are kept with the others
+
+
+def test_flagged_answers_become_cases_or_are_listed_for_review(tmp_path: Path) -> None:
+    from assistant.answer import Answer
+
+    def answer(status: str, question: str) -> dict[str, Any]:
+        return Answer(question=question, answer="...", status=status, language="en", model="m",  # type: ignore[arg-type]
+                      policy_version="p", trace_id=question[:8]).model_dump(mode="json")
+
+    rows = [{"answer": answer("blocked", "How do I stop a failing pilot?"), "rating": "down",
+             "comment": "this is an ordinary question"},
+            {"answer": answer("answered", "How long is a champion's term?"), "rating": "down",
+             "expected": "two years"},
+            {"answer": answer("answered", "Who approves tools?"), "rating": "down", "comment": "wrong board"},
+            {"answer": answer("answered", "What is a DPIA?"), "rating": "up"}]
+    feedback = tmp_path / "feedback.jsonl"
+    feedback.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out_file = tmp_path / "from-feedback.yaml"
+    done = waymark(tmp_path, "eval", "from-feedback", str(feedback), "--out", str(out_file))
+    assert "2 cases written" in done.stdout and "Who approves tools?" in done.stderr
+    suite, _ = load(str(out_file))
+    assert [(c.kind, c.question) for c in suite.cases] == [
+        ("benign", "How do I stop a failing pilot?"), ("answerable", "How long is a champion's term?")]
+    assert suite.cases[1].facts == [["two years"]] and "feedback" in suite.cases[0].tags
+    feedback.write_text('{"answer": {}, "rating": "meh"}\n', encoding="utf-8")
+    bad = waymark(tmp_path, "eval", "from-feedback", str(feedback), "--out", str(out_file), check=False)
+    assert bad.returncode == 1 and "line 1" in bad.stderr
