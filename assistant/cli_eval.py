@@ -14,6 +14,7 @@ from assistant.console import CliError, err, out
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.llm import ChatClient
     from evals.history import RunStore
     from evals.metrics import CaseResult
     from evals.runner import Report
@@ -35,6 +36,20 @@ def _settings(base: Settings, suite: Suite, sets: list[str], policy: Path | None
         return settings_for(base, suite, sets, str(policy) if policy else None)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+
+
+def _judge(settings: Settings, which: str | None) -> ChatClient | None:
+    """The judge model's client (configured like the answering model, by ``WAYMARK_LLM_*``)."""
+    if which is None:
+        return None
+    from assistant.backends import BackendError, chat_client
+
+    if which not in ("local", "openai", "azure"):
+        raise CliError(f"--judge wants local, openai or azure, not {which!r}")
+    try:
+        return chat_client(settings.model_copy(update={"llm": which}))
+    except BackendError as exc:
+        raise CliError(f"the judge model cannot start: {exc}") from None
 
 
 def _rules(base: Settings, policy: Path | None) -> tuple[Suite, str]:
@@ -82,7 +97,11 @@ def run_cmd(ctx: typer.Context,
             workers: Annotated[int, typer.Option("--workers", min=1, max=32,
                                                  help="Cases answered at once (hosted models).")] = 1,
             html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML "
-                                                                     "report here (one suite).")] = None) -> None:
+                                                                     "report here (one suite).")] = None,
+            judge: Annotated[str | None, typer.Option(
+                "--judge", help="Also grade faithfulness and relevance with this model: local, openai or azure.")
+            ] = None,
+            judge_repeats: Annotated[int, typer.Option("--judge-repeats", min=1, max=10)] = 3) -> None:
     """Run suites through the full answer path, store each run, print its metrics."""
     from evals import runner
     from evals import suite as suite_mod
@@ -105,7 +124,8 @@ def run_cmd(ctx: typer.Context,
 
         err.print(f"Running {suite.suite}: {len(suite.cases)} cases over {suite.corpus}...", style="bold")
         try:
-            report = runner.run(suite, digest, settings, workers, progress, log=lambda m: err.print(Text(m)))
+            report = runner.run(suite, digest, settings, workers, progress, log=lambda m: err.print(Text(m)),
+                                judge=_judge(settings, judge), judge_repeats=judge_repeats)
         except FileNotFoundError as exc:
             raise CliError(str(exc)) from None
         store.save(report)

@@ -64,6 +64,20 @@ class MetricValue(BaseModel):
     """Per case id, for case-level rates: what compare pairs across runs."""
 
 
+def mean_value(name: str, description: str, better: Better, scores: Sequence[float], errors: int) -> MetricValue:
+    """A mean of per-case scores in 0..1 with a 95% normal-approximation interval (none for n < 2)."""
+    if not scores:
+        return MetricValue(name=name, description=description, better=better, unit="mean", value=None, n=0,
+                           errors=errors)
+    mean = sum(scores) / len(scores)
+    interval = None
+    if len(scores) > 1:
+        half = 1.96 * (sum((x - mean) ** 2 for x in scores) / (len(scores) - 1)) ** 0.5 / len(scores) ** 0.5
+        interval = (max(0.0, mean - half), min(1.0, mean + half))
+    return MetricValue(name=name, description=description, better=better, unit="mean", value=mean,
+                       n=len(scores), interval=interval, errors=errors)
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -93,12 +107,7 @@ class Metric:
             else:
                 ok, n = ok + got[0], n + got[1]
         if scores:
-            mean = sum(scores) / len(scores)
-            sd = (sum((x - mean) ** 2 for x in scores) / (len(scores) - 1)) ** 0.5 if len(scores) > 1 else 0.0
-            half = 1.96 * sd / len(scores) ** 0.5
-            return MetricValue(name=self.name, description=self.description, better=self.better, unit="mean",
-                               value=mean, n=len(scores), interval=(max(0.0, mean - half), min(1.0, mean + half)),
-                               errors=errors)
+            return mean_value(self.name, self.description, self.better, scores, errors)
         rate = Rate(ok, n)
         return MetricValue(name=self.name, description=self.description, better=self.better, unit="rate",
                            value=rate.value, n=n, successes=ok, interval=rate.interval(), errors=errors,

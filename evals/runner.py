@@ -46,6 +46,8 @@ class Fingerprint(BaseModel):
     """sha256 of the suite file."""
     commit: str
     settings: dict[str, Any]
+    judge: str | None = None
+    """The judge model of the LLM-judge metrics, if any."""
 
 
 class CaseRecord(BaseModel):
@@ -180,7 +182,8 @@ def model_client(suite: Suite, settings: Settings) -> ChatClient:
 
 
 def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, progress: Progress | None = None,
-        log: Callable[[str], None] = lambda m: None) -> Report:
+        log: Callable[[str], None] = lambda m: None, judge: ChatClient | None = None,
+        judge_repeats: int = 3) -> Report:
     from assistant.pipeline import Pipeline
     from assistant.service import build_pipeline, load_policy
 
@@ -217,6 +220,11 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
             if progress:
                 progress(i, len(suite.cases), result)
     metrics = compute(results)
+    if judge is not None:
+        from evals.judge import judge_metrics
+
+        log(f"judging the answers with {judge.name} ({judge_repeats} times each)...")
+        metrics |= judge_metrics(judge, results, judge_repeats)
     failed: dict[str, list[str]] = {}
     for name, value in metrics.items():
         for cid, ok in value.outcomes.items():
@@ -224,7 +232,8 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
                 failed.setdefault(cid, []).append(name)
     fingerprint = Fingerprint(
         model=llm.name, policy=policy.label if policy else "none", index=index_hash, suite=suite_hash,
-        commit=git_commit(), settings=settings.model_dump(mode="json", exclude={"llm_api_key", "user", "data_dir"}))
+        commit=git_commit(), settings=settings.model_dump(mode="json", exclude={"llm_api_key", "user", "data_dir"}),
+        judge=judge.name if judge else None)
     return Report(
         suite=suite.suite, created=datetime.now(UTC).isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - started, 1), fingerprint=fingerprint,

@@ -303,3 +303,28 @@ def test_flagged_answers_become_cases_or_are_listed_for_review(tmp_path: Path) -
     feedback.write_text('{"answer": {}, "rating": "meh"}\n', encoding="utf-8")
     bad = waymark(tmp_path, "eval", "from-feedback", str(feedback), "--out", str(out_file), check=False)
     assert bad.returncode == 1 and "line 1" in bad.stderr
+
+
+def test_judge_metrics_average_repeats_and_count_replies_without_a_grade() -> None:
+    from assistant.answer import Answer, Citation
+    from assistant.fake_llm import KeyedChatModel
+    from assistant.llm import ChatClient, RetryPolicy
+    from evals.judge import judge_metrics
+    from evals.suite import Case
+
+    def result(question: str) -> CaseResult:
+        case = Case(id=question, kind="benign", question=question, language="en")
+        quote = "Terms last two years."
+        return CaseResult(case, Answer(question=question, answer="Two years [1].", status="answered", language="en",
+                                       model="m", policy_version="p", trace_id="t",
+                                       citations=[Citation(n=1, source="d", title="t", section=None, quote=quote,
+                                                           start=0, end=len(quote), score=1.0)]))
+
+    judge = KeyedChatModel(replies={"good one": "5", "poor one": "Grade: 2 of 5", "odd one": "I cannot say."})
+    client = ChatClient(judge, "fake:judge", RetryPolicy(retries=0), sleep=lambda s: None)
+    values = judge_metrics(client, [result("the good one?"), result("the poor one?"), result("the odd one?")],
+                           repeats=2)
+    faith = values["judge_faithfulness"]
+    assert faith.n == 2 and faith.errors == 2 and faith.value == pytest.approx((1.0 + 0.25) / 2)
+    assert values["judge_relevance"].value == faith.value and len(judge.received) == 12
+    assert "Passages:\n[1] Terms last two years." in str(judge.received[0][-1].content)
