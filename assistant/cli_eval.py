@@ -196,6 +196,27 @@ def list_cmd(ctx: typer.Context, suite: Annotated[str | None, typer.Option("--su
                        f"{r.model}  {r.policy}  {r.commit}"))
 
 
+@eval_app.command("trend")
+def trend_cmd(ctx: typer.Context, suite: Annotated[str, typer.Argument(help="The suite's name.")],
+              metric: Annotated[list[str] | None, typer.Option("--metric", help="Only these (repeatable).")] = None,
+              last: Annotated[int, typer.Option("--last", min=1, max=500)] = 20) -> None:
+    """A suite's metrics run after run, each with its interval, n and errors (oldest first)."""
+    reports = _store(ctx.obj).reports(suite, last)
+    if not reports:
+        raise CliError(f"no eval runs of {suite!r} yet")
+    names = metric or list(reports[-1].metrics)
+    for name in names:
+        table = Table(title=name)
+        for col in ("run", "when", "model", "policy", "commit", "value [95% CI]", "n", "errors"):
+            table.add_column(col)
+        for r in reports:
+            m = r.metrics.get(name)
+            fp = r.fingerprint
+            table.add_row(str(r.run_id), r.created[:16], fp.model, fp.policy, fp.commit,
+                          _value(m) if m else "not measured", str(m.n) if m else "", str(m.errors) if m else "")
+        out.print(table)
+
+
 @eval_app.command("show")
 def show_cmd(ctx: typer.Context,
              run: Annotated[str, typer.Argument(help="A run id, latest[:SUITE] or previous[:SUITE].")],

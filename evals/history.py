@@ -74,6 +74,13 @@ class RunStore:
             raise KeyError(f"no {which} eval run{' of ' + suite if suite else ''} (see `waymark eval list`)")
         return int(ids[index])
 
+    def reports(self, suite: str, limit: int = 20) -> list[Report]:
+        """The suite's last ``limit`` runs, oldest first (for trends)."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT report FROM runs WHERE suite = ? ORDER BY id DESC LIMIT ?",
+                              (suite, limit)).fetchall()
+        return [Report.model_validate_json(raw) for (raw,) in reversed(rows)]
+
     def list(self, suite: str | None = None, limit: int = 50) -> list[RunSummary]:
         sql = "SELECT report FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY id DESC LIMIT ?"
         with closing(self._connect()) as db:

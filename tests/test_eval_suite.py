@@ -129,6 +129,8 @@ def test_compare_gate_fails_on_a_regression_beyond_noise_and_passes_on_none(tmp_
     assert worse.returncode == 1 and "REGRESSED" in worse.stdout and "McNemar" in worse.stdout
     as_json = json.loads(waymark(data, "eval", "compare", "1", "3", "--json").stdout)
     assert as_json["regressed"] == ["facts_accuracy"]
+    trend = waymark(data, "eval", "trend", "gate", "--metric", "facts_accuracy").stdout
+    assert "1.000 [0.68, 1.00]" in trend and "0.000 [0.00, 0.32]" in trend  # runs 1-3, oldest first
     missing = waymark(data, "eval", "compare", "1", "9", check=False)
     assert missing.returncode == 1 and "no eval run 9" in missing.stderr
 
