@@ -22,6 +22,26 @@ from assistant.answer import Answer
 Kind = Literal["answerable", "unanswerable"]
 
 
+def check_facts(facts: list[list[str]]) -> list[list[str]]:
+    """Every fact has non-empty alternatives, and every ``re:`` alternative compiles."""
+    for alts in facts:
+        if not alts or any(not a.strip() for a in alts):
+            raise ValueError("each fact needs at least one non-empty alternative")
+        for a in alts:
+            if a.startswith("re:"):
+                try:
+                    re.compile(a[3:])
+                except re.error as e:
+                    raise ValueError(f"bad regular expression {a!r}: {e}") from e
+    return facts
+
+
+def unique_ids(ids: list[str]) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate case ids: {dupes}")
+
+
 class AnswerCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -39,14 +59,8 @@ class AnswerCase(BaseModel):
 
     @field_validator("facts")
     @classmethod
-    def _non_empty(cls, v: list[list[str]]) -> list[list[str]]:
-        if any(not alts or any(not a.strip() for a in alts) for alts in v):
-            raise ValueError("each fact needs at least one non-empty alternative")
-        for alts in v:
-            for a in alts:
-                if a.startswith("re:"):
-                    re.compile(a[3:])
-        return v
+    def _facts(cls, v: list[list[str]]) -> list[list[str]]:
+        return check_facts(v)
 
 
 class AnswerSuite(BaseModel):
@@ -61,10 +75,7 @@ class AnswerSuite(BaseModel):
     @field_validator("cases")
     @classmethod
     def _unique_ids(cls, v: list[AnswerCase]) -> list[AnswerCase]:
-        ids = [c.id for c in v]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate case ids: {dupes}")
+        unique_ids([c.id for c in v])
         for c in v:
             if c.kind == "answerable" and not c.facts:
                 raise ValueError(f"answerable case {c.id} has no facts")

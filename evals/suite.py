@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from evals.answers import check_facts, unique_ids
 
 REPO = Path(__file__).resolve().parents[1]
 SUITES = Path(__file__).resolve().parent / "suites"
@@ -63,16 +64,7 @@ class Case(Strict):
     @field_validator("facts")
     @classmethod
     def _facts(cls, v: list[list[str]]) -> list[list[str]]:
-        for alts in v:
-            if not alts or any(not a.strip() for a in alts):
-                raise ValueError("each fact needs at least one non-empty alternative")
-            for a in alts:
-                if a.startswith("re:"):
-                    try:
-                        re.compile(a[3:])
-                    except re.error as e:
-                        raise ValueError(f"bad regular expression {a!r}: {e}") from e
-        return v
+        return check_facts(v)
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Case:
@@ -123,10 +115,7 @@ class Suite(Strict):
     @field_validator("cases")
     @classmethod
     def _unique_ids(cls, v: list[Case]) -> list[Case]:
-        ids = [c.id for c in v]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate case ids: {dupes}")
+        unique_ids([c.id for c in v])
         return v
 
     @property
