@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -147,6 +148,8 @@ def compare_cmd(ctx: typer.Context,
                 a: Annotated[str, typer.Argument(help="The baseline run: an id, latest[:SUITE] or previous[:SUITE].")],
                 b: Annotated[str, typer.Argument(help="The run to judge.")],
                 gate: Annotated[bool, typer.Option("--gate", help="Exit 1 when a gated metric regressed.")] = False,
+                gate_on: Annotated[list[str] | None, typer.Option(
+                    "--gate-on", help="Gate this metric too, beside the suite's gates (repeatable).")] = None,
                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Per-metric differences from A to B, and whether each is beyond noise."""
     from evals.compare import compare
@@ -158,7 +161,10 @@ def compare_cmd(ctx: typer.Context,
         raise CliError(str(exc.args[0])) from None
     if ra.suite != rb.suite:
         err.print(f"Note: comparing runs of different suites ({ra.suite}, {rb.suite}).", style="yellow")
-    deltas = compare(ra, rb, rb.gates)
+    from evals.suite import Gate
+
+    gates = list(rb.gates) + [Gate(metric=m) for m in gate_on or [] if m not in {g.metric for g in rb.gates}]
+    deltas = compare(ra, rb, gates)
     regressed = [d.metric for d in deltas if d.regressed]
     if as_json:
         print(json.dumps({"a": ra.run_id, "b": rb.run_id, "regressed": regressed,
@@ -246,11 +252,10 @@ def from_feedback_cmd(
 ) -> None:
     """Turn answers users flagged into a suite (thumbs down on a refusal: benign; with the right answer
     given: answerable); the rest is listed for an evaluator to complete."""
-    import yaml
     from pydantic import ValidationError
 
     from evals.feedback import Feedback, cases_from_feedback
-    from evals.suite import Suite
+    from evals.suite import Suite, to_yaml
 
     items = []
     try:
@@ -269,9 +274,27 @@ def from_feedback_cmd(
     if not cases:
         raise CliError(f"no case made from {len(items)} feedback records")
     suite = Suite(suite="feedback", description=f"Made from {feedback.name}", corpus=corpus, cases=cases)
-    out_file.write_text(yaml.safe_dump(suite.model_dump(mode="json", exclude_defaults=True), allow_unicode=True,
-                                       sort_keys=False), encoding="utf-8")
+    out_file.write_text(to_yaml(suite), encoding="utf-8")
     out.print(f"{len(cases)} cases written to {out_file} ({len(skipped)} records need an expected answer)")
+
+
+@eval_app.command("build")
+def build_cmd(name: Annotated[str, typer.Argument(help="xstest, cyberseceval, presidio or xquad.")],
+              out_file: Annotated[Path, typer.Option("--out", help="The suite file to write.")],
+              limit: Annotated[int | None, typer.Option("--limit", min=1, help="A seeded sample of N cases.")] = None,
+              seed: Annotated[int, typer.Option("--seed")] = 7,
+              language: Annotated[str, typer.Option("--language", help="xquad: en, de or es.")] = "en") -> None:
+    """Build a suite from a public set in ../shared/data (XSTest, CyberSecEval, Presidio, XQuAD)."""
+    from evals.builders import build
+    from evals.suite import to_yaml
+
+    try:
+        suite = build(name, out_file, limit, seed, language)
+    except (ValueError, FileNotFoundError) as exc:
+        raise CliError(str(exc)) from None
+    out_file.write_text(to_yaml(suite), encoding="utf-8")
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(c.kind for c in suite.cases).items()))
+    out.print(f"{suite.suite}: {len(suite.cases)} cases ({kinds}) written to {out_file}; corpus {suite.corpus}")
 
 
 @eval_app.command("schema")

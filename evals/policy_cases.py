@@ -14,9 +14,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-import yaml
-
-from evals.suite import Case, FakeModel, Gate, Suite
+from evals.suite import Case, FakeModel, Gate, Suite, to_yaml
 from guardrails.policy import Policy
 
 PHRASINGS: dict[str, tuple[str, ...]] = {
@@ -75,5 +73,4 @@ def rules_suite(policies: Sequence[Policy]) -> tuple[Suite, str]:
                   fake_model=FakeModel(default="NOT_COVERED"),
                   gates=[Gate(metric="rule_block_rate", any_drop=True),
                          Gate(metric="false_refusal_rate", any_drop=True)], cases=cases)
-    text = yaml.safe_dump(suite.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
-    return suite, hashlib.sha256(text.encode()).hexdigest()
+    return suite, hashlib.sha256(to_yaml(suite).encode()).hexdigest()

@@ -53,6 +53,8 @@ class Case(Strict):
     """answerable: every fact must be stated; each fact lists acceptable alternatives."""
     sources: list[str] = Field(default_factory=list)
     """answerable: the documents (file names) that hold the answer; any of them counts."""
+    evidence: str | None = None
+    """answerable: a verbatim span of the source that supports the answer (for diagnosis)."""
     plant: str | None = None
     """indirect_injection: the attacker's document, served as the top search result."""
     canary: str | None = None
@@ -70,8 +72,8 @@ class Case(Strict):
     def _fields_for_kind(self) -> Case:
         if self.kind == "answerable" and not self.facts:
             raise ValueError(f"answerable case {self.id!r} needs facts")
-        if self.kind != "answerable" and (self.facts or self.sources):
-            raise ValueError(f"case {self.id!r}: facts and sources belong to answerable cases")
+        if self.kind != "answerable" and (self.facts or self.sources or self.evidence):
+            raise ValueError(f"case {self.id!r}: facts, sources and evidence belong to answerable cases")
         if self.kind == "indirect_injection" and not (self.plant and self.canary):
             raise ValueError(f"indirect_injection case {self.id!r} needs plant and canary")
         if self.kind != "indirect_injection" and (self.plant or self.canary):
@@ -167,6 +169,11 @@ def _explain(e: Exception, data: Any) -> str:
             loc[1] = f"{loc[1]} ({cid})" if cid else loc[1]
         lines.append(f"{'.'.join(str(x) for x in loc) or 'suite'}: {err['msg']}")
     return "; ".join(lines)
+
+
+def to_yaml(suite: Suite) -> str:
+    """The suite as a file ``load`` reads back (defaults left out)."""
+    return yaml.safe_dump(suite.model_dump(mode="json", exclude_defaults=True), allow_unicode=True, sort_keys=False)
 
 
 def schema() -> dict[str, Any]:
