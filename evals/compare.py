@@ -74,7 +74,7 @@ def compare_metric(a: MetricValue, b: MetricValue) -> Delta:
         return Delta(a.name, a.value, b.value, delta, beyond, beyond and sign * delta < 0, "Newcombe interval")
     beyond = a.interval is not None and b.interval is not None and (
         b.interval[0] > a.interval[1] or b.interval[1] < a.interval[0])
-    return Delta(a.name, a.value, b.value, delta, beyond, beyond and sign * delta < 0, "intervals disjoint")
+    return Delta(a.name, a.value, b.value, delta, beyond, beyond and sign * delta < 0, "normal intervals")
 
 
 def compare(a: Report, b: Report, gates: list[Gate] | None = None) -> list[Delta]:
