@@ -14,6 +14,7 @@ from rich.text import Text
 
 from assistant.cli_eval import eval_app
 from assistant.cli_guard import guard_app, policy_app
+from assistant.cli_users import users_app
 from assistant.console import CliError, err, out
 from assistant.events import STAGES, Events
 from assistant.settings import Settings
@@ -32,6 +33,7 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(policy_app, name="policy")
 app.add_typer(guard_app, name="guard")
 app.add_typer(eval_app, name="eval")
+app.add_typer(users_app, name="users")
 
 
 @app.callback()
@@ -235,11 +237,11 @@ class _TerminalEvents(Events):
 
 def _render(answer: Answer) -> None:
     """The checked answer, then its sources (or the closest documents when it abstained)."""
-    from assistant.messages import message
+    from assistant.messages import notices
 
     style = {"answered": None, "abstained": "yellow", "blocked": "red", "error": "red"}[answer.status]
-    if any(g.stage == "input" and g.action == "redact" and g.rail == "pii" for g in answer.guardrails):
-        out.print(Text(message("redacted", answer.language), style="dim"))
+    for notice in notices(answer):
+        out.print(Text(notice, style="dim"))
     out.print(Text(answer.answer, style=style or ""))
     if answer.citations:
         out.print("\nSources:", style="bold")

@@ -5,7 +5,10 @@ The guardrails policy may override these per language; these are the built-in de
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer
 
 MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation",
                      "redacted"]
@@ -85,6 +88,14 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
 
 def message(key: MessageKey, language: str) -> str:
     return MESSAGES.get(language, MESSAGES["en"])[key]
+
+
+def notices(answer: Answer) -> list[str]:
+    """What the rails changed in an answer, in the asker's language and plain words (no internals)."""
+    out = []
+    if any(g.stage == "input" and g.action == "redact" and g.rail == "pii" for g in answer.guardrails):
+        out.append(message("redacted", answer.language))
+    return out
 
 
 def language_name(code: str) -> str:

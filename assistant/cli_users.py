@@ -1,0 +1,57 @@
+"""``waymark users ...``: the app's local accounts (the embedded sign-in)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.text import Text
+
+from assistant.console import CliError, out
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.users import UserStore
+
+users_app = typer.Typer(help="Add, list and remove the app's local users.", no_args_is_help=True)
+
+
+def user_store(settings: Settings) -> UserStore:
+    from assistant.users import UserStore
+
+    return UserStore(settings.data_dir / "users.sqlite")
+
+
+@users_app.command("add")
+def add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The sign-in name.")],
+        role: Annotated[str, typer.Option("--role", help="civil_servant, champion, evaluator or admin.")],
+        password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard "
+                                                                             "input (default: generate one).")]
+        = False) -> None:
+    """Add a user; a generated password is printed once."""
+    from assistant.users import UserError
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user, secret = user_store(ctx.obj).add(name, role, password)
+    except UserError as exc:
+        raise CliError(str(exc)) from None
+    out.print(Text(f"added {user.name} ({user.role})"))
+    if password is None:
+        out.print(Text(f"password (shown once): {secret}"))
+
+
+@users_app.command("list")
+def list_users(ctx: typer.Context) -> None:
+    """Every user and role (never a password)."""
+    for u in user_store(ctx.obj).list():
+        out.print(Text(f"{u.name:24s} {u.role:14s} {u.created}"))
+
+
+@users_app.command("remove")
+def remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a user."""
+    if not user_store(ctx.obj).remove(name):
+        raise CliError(f"no user {name!r}")
+    out.print(Text(f"removed {name}"))

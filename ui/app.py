@@ -1,0 +1,28 @@
+"""Waymark's app: ``streamlit run ui/app.py``. Sign in, then the pages your role may use."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.users import Page, allowed
+from ui.session import current_user, sign_in_form
+
+st.set_page_config(page_title="Waymark", page_icon="🧭", layout="wide")
+
+PAGES: dict[Page, st.Page] = {
+    "chat": st.Page("pages/chat.py", title="Chat", icon="💬", url_path="chat", default=True),
+    "policy": st.Page("pages/policy.py", title="Policy", icon="🛡️", url_path="policy"),
+}
+
+user = current_user()
+if user is None:
+    sign_in_form()
+    st.stop()
+assert user is not None
+with st.sidebar:
+    st.write(f"Signed in as **{user.name}** ({user.role.replace('_', ' ')})")
+    if st.button("Sign out"):
+        st.session_state.clear()
+        st.rerun()
+# only the pages the role may use exist for this session: another page's URL leads to the default
+st.navigation([p for name, p in PAGES.items() if allowed(user.role, name)]).run()
