@@ -51,6 +51,10 @@ def chat_client(settings: Settings, progress: Callable[[int, int], None] | None 
     retry = RetryPolicy(retries=settings.llm_retries)
     common = {"temperature": 0.0, "max_retries": 0, "timeout": timeout, "max_tokens": settings.llm_max_tokens}
     model: BaseChatModel
+    if settings.llm == "fake":
+        from assistant.fake_llm import QuotingChatModel
+
+        return ChatClient(QuotingChatModel(), "fake:quoting", RetryPolicy(retries=0))
     if settings.llm == "local":
         from langchain_openai import ChatOpenAI
 

@@ -144,7 +144,7 @@ def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The 
 
 def _gate(s: Settings, file: Path, draft: Policy, store: PolicyStore, reason: str, override: bool) -> str:
     """Run the draft's gate; refuse on a regression unless overridden. Returns the reason to record."""
-    from evals.gate import policy_gate
+    from evals.gate import GateRefused, activation_reason, policy_gate
     from evals.suite import SuiteError
 
     active = store.active()
@@ -154,13 +154,10 @@ def _gate(s: Settings, file: Path, draft: Policy, store: PolicyStore, reason: st
     except (SuiteError, ValueError, FileNotFoundError) as exc:
         raise CliError(f"not activated: the gate could not run: {exc}") from None
     err.print(Text(result.summary()))
-    if not result.regressed:
-        return reason
-    if not override:
-        raise CliError("not activated; the policy in force is unchanged: the gate regressed on "
-                       f"{', '.join(result.regressed)} ({result.summary()}). Fix the draft, or activate with "
-                       "--override and a --reason saying why.")
-    return f"{reason} [gate overridden: {result.summary()}]"
+    try:
+        return activation_reason(result, reason, override)
+    except GateRefused as exc:
+        raise CliError(f"not activated; the policy in force is unchanged: {exc}") from None
 
 
 @policy_app.command("rollback")

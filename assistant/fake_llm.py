@@ -103,3 +103,23 @@ class KeyedChatModel(ScriptedChatModel):
         if reply == "!error":
             raise RuntimeError("the fake model was told to fail on this question")
         return Scripted(reply)
+
+
+class QuotingChatModel(ScriptedChatModel):
+    """``WAYMARK_LLM=fake``: a model-free stand-in for demos and browser tests. It answers with the
+    sentence of the first passage it is shown that shares the most words with the question, cited
+    as [1]; with no passage, it says the guidance does not cover the question."""
+
+    def _next(self, messages: list[BaseMessage], options: dict[str, Any]) -> Scripted:
+        self.received.append(list(messages))
+        self.options.append(dict(options))
+        prompt = str(messages[-1].content) if messages else ""
+        passage = re.search(r'<passage n="1"[^>]*>\n(.*?)\n</passage>', prompt, re.DOTALL)
+        if passage is None:
+            return Scripted("NOT_COVERED")
+        asked = set(re.findall(r"\w{3,}", prompt.rpartition("Question:")[2].casefold()))
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", passage.group(1)) if len(s.strip()) > 20]
+        if not sentences:
+            return Scripted("NOT_COVERED")
+        best = max(sentences, key=lambda s: len(asked & set(re.findall(r"\w{3,}", s.casefold()))))
+        return Scripted(f"{best} [1]")

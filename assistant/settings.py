@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, gt=0)
     embed_threads: int | None = Field(None, ge=1)
 
-    # --- the language model (``WAYMARK_LLM=local|openai|azure``) ---
-    llm: Literal["local", "openai", "azure"] = "local"
+    # --- the language model (``WAYMARK_LLM=local|openai|azure``; ``fake`` for demos and browser tests) ---
+    llm: Literal["local", "openai", "azure", "fake"] = "local"
     llm_model: str | None = None
     """Model name (openai), deployment (azure), or a GGUF path (local; default: the bundled Qwen)."""
     llm_base_url: str | None = None

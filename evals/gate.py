@@ -70,3 +70,18 @@ def policy_gate(base: Settings, draft_file: Path, draft: Policy, active: Policy 
         result.runs.append(GateRun(suite.suite, reports[0].run_id or 0, reports[1].run_id or 0,
                                    [d for d in deltas if d.regressed]))
     return result
+
+
+class GateRefused(Exception):
+    """A draft whose gate regressed, activated without an override."""
+
+
+def activation_reason(result: GateResult, reason: str, override: bool) -> str:
+    """The reason to record for an activation after ``result``; raises ``GateRefused`` on a gated
+    regression without ``override``."""
+    if not result.regressed:
+        return reason
+    if not override:
+        raise GateRefused(f"the gate regressed on {', '.join(result.regressed)} ({result.summary()}). Fix the "
+                          "draft, or activate with an override and a reason saying why.")
+    return f"{reason} [gate overridden: {result.summary()}]"

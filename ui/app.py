@@ -11,7 +11,10 @@ st.set_page_config(page_title="Waymark", page_icon="🧭", layout="wide")
 
 PAGES: dict[Page, st.Page] = {
     "chat": st.Page("pages/chat.py", title="Chat", icon="💬", url_path="chat", default=True),
-    "policy": st.Page("pages/policy.py", title="Policy", icon="🛡️", url_path="policy"),
+    "knowledge": st.Page("pages/knowledge.py", title="Knowledge", icon="📚", url_path="knowledge"),
+    "policy": st.Page("pages/policy.py", title="Policy studio", icon="🛡️", url_path="policy"),
+    "evaluations": st.Page("pages/evaluations.py", title="Evaluations", icon="📈", url_path="evaluations"),
+    "audit": st.Page("pages/audit.py", title="Audit", icon="🗂️", url_path="audit"),
 }
 
 user = current_user()

@@ -1,5 +1,6 @@
-"""The app's heavy resources, built once per process (``st.cache_resource``): settings, the users,
-the policy store, the knowledge base and the answer pipeline. Tests replace ``build``."""
+"""The app's heavy resources, built once per process (``st.cache_resource``): settings, users, the
+policy store, the audit record, the eval runs, the knowledge base and the answer pipeline. The
+pages only call these; tests replace ``build``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
+    from assistant.audit import AuditStore
+    from assistant.llm import ChatClient
     from assistant.pipeline import Pipeline
     from assistant.settings import Settings
     from assistant.users import UserStore
+    from evals.history import RunStore
+    from guardrails.policy import Policy
     from guardrails.store import PolicyStore
+    from knowledge.base import KnowledgeBase
 
 
 @dataclass
@@ -20,27 +26,59 @@ class Services:
     settings: Settings
     users: UserStore
     policies: PolicyStore
+    audit: AuditStore
+    runs: RunStore
     _pipeline: Pipeline | None = None
+    _kb: KnowledgeBase | None = None
+    _llm: ChatClient | None = None
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            from assistant.service import open_knowledge_base
+
+            self._kb = open_knowledge_base(self.settings)
+        return self._kb
+
+    @property
+    def llm(self) -> ChatClient:
+        if self._llm is None:
+            from assistant.backends import chat_client
+
+            self._llm = chat_client(self.settings)
+        return self._llm
 
     @property
     def pipeline(self) -> Pipeline:
-        """The answer pipeline (index, model and rails), started on first use."""
+        """The answer pipeline under the policy in force (it follows activations), started on first use."""
         if self._pipeline is None:
-            from assistant.backends import chat_client
-            from assistant.service import build_pipeline, open_knowledge_base
+            from assistant.service import build_pipeline
 
-            kb = open_knowledge_base(self.settings)
-            self._pipeline = build_pipeline(self.settings, kb, chat_client(self.settings))
+            self._pipeline = build_pipeline(self.settings, self.kb, self.llm)
         return self._pipeline
+
+    def pipeline_for(self, policy: Policy) -> Pipeline:
+        """The same pipeline judged by ``policy`` instead (a draft's test drive)."""
+        from assistant.pipeline import Pipeline
+        from assistant.service import rail_tools
+        from guardrails.engine import PolicyRails
+        from knowledge.embeddings import E5Embedder
+
+        base = self.pipeline
+        rails = PolicyRails(policy, rail_tools(E5Embedder(self.settings.embed_threads)))
+        return Pipeline(base.searcher, base.llm, rails, base.config, base.similarity, base.translations)
 
 
 def build() -> Services:
+    from assistant.audit import AuditStore
     from assistant.cli_users import user_store
     from assistant.service import policy_store
     from assistant.settings import Settings
+    from evals.history import RunStore
 
     settings = Settings()  # the UI, with the settings module, is what reads the environment
-    return Services(settings, user_store(settings), policy_store(settings))
+    return Services(settings, user_store(settings), policy_store(settings),
+                    AuditStore(settings.data_dir / "audit.sqlite"), RunStore(settings.data_dir / "evals.sqlite"))
 
 
 @st.cache_resource(show_spinner="Starting Waymark...")

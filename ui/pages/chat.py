@@ -1,4 +1,5 @@
-"""Chat: ask, watch the answer being made, read the cited passages."""
+"""Chat (everyone): ask, watch the answer being made, open the cited passages, rate the answer.
+Each user's conversations are kept in the audit record."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from html import escape
 import streamlit as st
 
 from assistant.answer import Answer
+from assistant.audit import Entry, new_conversation
 from assistant.events import STAGES, Events
 from assistant.messages import notices
 from ui.services import services
 from ui.session import require
 
 user = require("chat")
+audit = services().audit
 RTL = {"he", "ar", "fa", "ur", "yi"}
 
 
@@ -33,6 +36,21 @@ def render(answer: Answer) -> None:
         with st.expander(f"[{c.n}] {c.title}{where}"):
             show(c.quote, c.language)
             st.caption(f"{c.source}, characters {c.start}-{c.end}")
+    if answer.status == "abstained" and answer.closest:
+        st.caption("Closest documents: " + "; ".join(r.title for r in answer.closest))
+
+
+def feedback(entry: Entry) -> None:
+    if entry.rating:
+        st.caption(f"Thank you: you rated this answer {'👍' if entry.rating == 'up' else '👎'}.")
+        return
+    with st.popover("Rate this answer"), st.form(f"rate-{entry.id}"):
+        rating = st.radio("Was it useful?", ["👍 Yes", "👎 No"], horizontal=True, key=f"r-{entry.id}")
+        comment = st.text_input("Comment (optional)", key=f"c-{entry.id}")
+        expected = st.text_input("What should it have said? (optional)", key=f"e-{entry.id}")
+        if st.form_submit_button("Send"):
+            audit.rate(entry.id, user.name, "up" if rating.startswith("👍") else "down", comment, expected)
+            st.rerun()
 
 
 class Streamed(Events):
@@ -47,13 +65,27 @@ class Streamed(Events):
         self.box.markdown(escape(self.pieces))  # type: ignore[attr-defined]
 
 
+conversation: str = st.session_state.setdefault("conversation", new_conversation())
+with st.sidebar:
+    if st.button("New conversation"):
+        st.session_state["conversation"] = new_conversation()
+        st.rerun()
+    past = [c for c in audit.conversations(user.name) if c[0] != conversation]
+    if past:
+        st.caption("Your conversations")
+        for conv, started, first in past[:10]:
+            if st.button(f"{started[:10]} · {first[:40]}", key=f"conv-{conv}"):
+                st.session_state["conversation"] = conv
+                st.rerun()
+
 st.title("Ask Waymark")
-history: list[Answer] = st.session_state.setdefault("answers", [])
-for past in history:
+history = list(reversed(audit.entries(user=user.name, conversation=conversation)))
+for entry in history:
     with st.chat_message("user"):
-        show(past.question, past.language)
+        show(entry.answer.question, entry.answer.language)
     with st.chat_message("assistant"):
-        render(past)
+        render(entry.answer)
+        feedback(entry)
 
 question = st.chat_input("Ask about the guidance, in any language")
 if question:
@@ -62,9 +94,9 @@ if question:
     with st.chat_message("assistant"):
         status = st.status("Checking the question...", expanded=False)
         box = st.empty()
-        pairs = [(a.question, a.answer) for a in history if a.status == "answered"]
+        pairs = [(e.answer.question, e.answer.answer) for e in history if e.answer.status == "answered"]
         answer = services().pipeline.answer(question, pairs, events=Streamed(status, box))
         status.update(label="Done", state="complete")
         box.empty()
-        render(answer)
-    history.append(answer)
+    audit.record(answer, user.name, conversation)
+    st.rerun()

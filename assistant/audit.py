@@ -1,0 +1,132 @@
+"""The audit record: every answer the app gives, with who asked, when, the conversation it belongs
+to, the policy that judged it, and the asker's thumbs up or down (SQLite, ``<data dir>/audit.sqlite``).
+
+What is stored is the ``Answer`` as given: its question is the one the input rails passed (personal
+data redacted), so the record holds no more than the model saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import uuid
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from assistant.answer import Answer
+
+Rating = Literal["up", "down"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    status TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    answer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_user ON answers (user, conversation);
+CREATE TABLE IF NOT EXISTS feedback (
+    answer INTEGER PRIMARY KEY REFERENCES answers (id),
+    at TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    expected TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: str
+    user: str
+    conversation: str
+    answer: Answer
+    rating: Rating | None = None
+    comment: str = ""
+    expected: str | None = None
+
+
+def new_conversation() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class AuditStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def record(self, answer: Answer, user: str, conversation: str) -> int:
+        with closing(self._connect()) as db, db:
+            cur = db.execute("INSERT INTO answers (at, user, conversation, status, policy, answer) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (_now(), user, conversation, answer.status, answer.policy_version,
+                              answer.model_dump_json()))
+        return int(cur.lastrowid or 0)
+
+    def rate(self, answer_id: int, user: str, rating: Rating, comment: str = "", expected: str | None = None) -> None:
+        """The asker's feedback on their own answer (a later rating replaces an earlier one)."""
+        with closing(self._connect()) as db, db:
+            row = db.execute("SELECT user FROM answers WHERE id = ?", (answer_id,)).fetchone()
+            if row is None or row[0] != user:
+                raise PermissionError("only the person who asked can rate an answer")
+            db.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)",
+                       (answer_id, _now(), rating, comment.strip(), (expected or "").strip() or None))
+
+    def entries(self, user: str | None = None, conversation: str | None = None, status: str | None = None,
+                rating: Rating | None = None, limit: int = 200) -> list[Entry]:
+        """Newest first, filtered."""
+        where, args = [], []
+        for column, value in (("a.user", user), ("a.conversation", conversation), ("a.status", status),
+                              ("f.rating", rating)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = ("SELECT a.id, a.at, a.user, a.conversation, a.answer, f.rating, f.comment, f.expected "
+               "FROM answers a LEFT JOIN feedback f ON f.answer = a.id"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY a.id DESC LIMIT ?")
+        with closing(self._connect()) as db:
+            rows = db.execute(sql, (*args, limit)).fetchall()
+        return [Entry(i, at, u, c, Answer.model_validate_json(a), r, cm or "", ex)
+                for i, at, u, c, a, r, cm, ex in rows]
+
+    def conversations(self, user: str, limit: int = 20) -> list[tuple[str, str, str]]:
+        """The user's conversations, newest first: (id, started, first question)."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT conversation, MIN(at), MIN(id) FROM answers WHERE user = ? "
+                              "GROUP BY conversation ORDER BY MAX(id) DESC LIMIT ?", (user, limit)).fetchall()
+            out = []
+            for conv, started, first in rows:
+                raw = db.execute("SELECT answer FROM answers WHERE id = ?", (first,)).fetchone()[0]
+                out.append((conv, started, Answer.model_validate_json(raw).question))
+        return out
+
+    def csv(self, entries: list[Entry]) -> str:
+        """Entries as CSV for export (questions as recorded: personal data already redacted)."""
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["id", "at", "user", "conversation", "status", "policy", "question", "answer", "sources",
+                    "rails_failed", "rating", "comment"])
+        for e in entries:
+            a = e.answer
+            w.writerow([e.id, e.at, e.user, e.conversation, a.status, a.policy_version, a.question, a.answer,
+                        "; ".join(sorted({c.source for c in a.citations})),
+                        "; ".join(f"{g.rail}:{g.action}" for g in a.guardrails if g.verdict != "pass"),
+                        e.rating or "", e.comment])
+        return buf.getvalue()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
