@@ -35,6 +35,13 @@ run: $(MODEL)
 	$(WAYMARK) ingest knowledge/sample_corpus
 	@# Once, in the foreground (~4 min on 2 cores, cached by content after that): see docs/decisions/0005.
 	$(WAYMARK) translate
+	$(WAYMARK) users demo
+	@echo "Waymark is starting on http://127.0.0.1:8501 (Ctrl-C stops it)."
+	$(if $(DATA),WAYMARK_DATA_DIR=$(DATA)) $(VENV)/bin/streamlit run ui/app.py --server.address 127.0.0.1 \
+		--server.port 8501 --server.headless true --browser.gatherUsageStats false
+
+# The terminal chat, as before the app.
+chat: $(MODEL)
 	$(WAYMARK) chat
 
 # pytest exits 5 when it collects no test; make fails on any non-zero exit.

@@ -42,6 +42,23 @@ def add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The sign-i
         out.print(Text(f"password (shown once): {secret}"))
 
 
+DEMO = {"civil_servant": "demo-civil-servant", "champion": "demo-champion", "evaluator": "demo-evaluator",
+        "admin": "demo-admin"}
+
+
+@users_app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Create one demo user per role, if missing; new passwords are printed once."""
+    store = user_store(ctx.obj)
+    for role, name in DEMO.items():
+        if store.get(name) is None:
+            _, secret = store.add(name, role)
+            out.print(Text(f"demo user {name} ({role}), password: {secret}"))
+        else:
+            out.print(Text(f"demo user {name} ({role}) exists (password shown when it was created; "
+                           f"`waymark users remove {name}` and run again for a new one)"))
+
+
 @users_app.command("list")
 def list_users(ctx: typer.Context) -> None:
     """Every user and role (never a password)."""

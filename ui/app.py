@@ -5,16 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.users import Page, allowed
-from ui.session import current_user, sign_in_form
+from ui.session import current_user, oidc_configured, sign_in_form
 
-st.set_page_config(page_title="Waymark", page_icon="🧭", layout="wide")
+st.set_page_config(page_title="Waymark", page_icon=":material/explore:", layout="wide")
 
 PAGES: dict[Page, st.Page] = {
-    "chat": st.Page("pages/chat.py", title="Chat", icon="💬", url_path="chat", default=True),
-    "knowledge": st.Page("pages/knowledge.py", title="Knowledge", icon="📚", url_path="knowledge"),
-    "policy": st.Page("pages/policy.py", title="Policy studio", icon="🛡️", url_path="policy"),
-    "evaluations": st.Page("pages/evaluations.py", title="Evaluations", icon="📈", url_path="evaluations"),
-    "audit": st.Page("pages/audit.py", title="Audit", icon="🗂️", url_path="audit"),
+    "chat": st.Page("pages/chat.py", title="Chat", icon=":material/chat:", url_path="chat", default=True),
+    "knowledge": st.Page("pages/knowledge.py", title="Knowledge", icon=":material/library_books:",
+                         url_path="knowledge"),
+    "policy": st.Page("pages/policy.py", title="Policy studio", icon=":material/shield:", url_path="policy"),
+    "evaluations": st.Page("pages/evaluations.py", title="Evaluations", icon=":material/monitoring:",
+                           url_path="evaluations"),
+    "audit": st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
 }
 
 user = current_user()
@@ -26,6 +28,8 @@ with st.sidebar:
     st.write(f"Signed in as **{user.name}** ({user.role.replace('_', ' ')})")
     if st.button("Sign out"):
         st.session_state.clear()
+        if oidc_configured() and getattr(st.user, "is_logged_in", False):
+            st.logout()
         st.rerun()
 # only the pages the role may use exist for this session: another page's URL leads to the default
 st.navigation([p for name, p in PAGES.items() if allowed(user.role, name)]).run()

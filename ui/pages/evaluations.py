@@ -50,9 +50,9 @@ st.dataframe([{"run": r.id, "when": r.created, "suite": r.suite, "cases": r.case
                "model": r.model, "policy": r.policy, "commit": r.commit} for r in runs], hide_index=True)
 
 suite_names = sorted({r.suite for r in runs})
-shown = st.selectbox("Suite", suite_names) or suite_names[0]
+shown = st.selectbox("Suite", suite_names, index=suite_names.index(runs[0].suite)) or suite_names[0]  # newest
 reports = svc.runs.reports(shown)
-metric_names = [m for m, v in reports[-1].metrics.items() if v.unit != "ms"]
+metric_names = [m for m, v in reports[-1].metrics.items() if v.unit != "ms" and v.value is not None]
 metric = st.selectbox("Metric", metric_names)
 points = [{"run": r.run_id, "value": m.value, "low": m.interval[0] if m.interval else m.value,
            "high": m.interval[1] if m.interval else m.value, "n": m.n, "errors": m.errors}
@@ -67,6 +67,8 @@ if points:
                                                                     "errors:Q"])
     st.altair_chart(band + line, width="stretch")
     st.caption("Line: the value; band: its 95% interval. Errors are counted apart, never as 0.")
+else:
+    st.info("Nothing measured for this metric in these runs (n = 0).")
 
 ids = [r.run_id for r in reports if r.run_id is not None]
 if len(ids) >= 2:
