@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 from assistant.answer import Answer
+from assistant.sqlite_file import SqliteFile
 
 Rating = Literal["up", "down"]
 
@@ -58,15 +57,8 @@ def new_conversation() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class AuditStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+class AuditStore(SqliteFile):
+    schema = _SCHEMA
 
     def record(self, answer: Answer, user: str, conversation: str) -> int:
         with closing(self._connect()) as db, db:

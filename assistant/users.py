@@ -15,8 +15,9 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal, get_args
+
+from assistant.sqlite_file import SqliteFile
 
 Role = Literal["civil_servant", "champion", "evaluator", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -54,16 +55,9 @@ def _hash(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
 
 
-class UserStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
-                       "salt BLOB NOT NULL, hash BLOB NOT NULL, created TEXT NOT NULL)")
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+class UserStore(SqliteFile):
+    schema = ("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
+              "salt BLOB NOT NULL, hash BLOB NOT NULL, created TEXT NOT NULL);")
 
     def add(self, name: str, role: str, password: str | None = None) -> tuple[User, str]:
         """Add a user; returns the user and the password (a generated one when none is given)."""

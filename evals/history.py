@@ -3,11 +3,10 @@ for trends and comparisons. A run is written once, whole, in one transaction."""
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 
+from assistant.sqlite_file import SqliteFile
 from evals.runner import Report
 
 _SCHEMA = """
@@ -32,15 +31,8 @@ class RunSummary:
     errors: int
 
 
-class RunStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+class RunStore(SqliteFile):
+    schema = _SCHEMA
 
     def save(self, report: Report) -> int:
         with closing(self._connect()) as db, db:

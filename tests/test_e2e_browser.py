@@ -6,7 +6,6 @@ store and its gate, the audit record, the eval runner. Screenshots go to ``test-
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.test_chroma_server import _free_port
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "test-artifacts" / "e2e"
@@ -24,12 +25,6 @@ PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +38,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     users = UserStore(data / "users.sqlite")
     for name, role in (("ada", "civil_servant"), ("cham", "champion"), ("eve", "evaluator")):
         users.add(name, role, PASSWORD)
-    port = free_port()
+    port = _free_port()
     log = (data / "streamlit.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "ui/app.py"),
                                "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -145,8 +140,8 @@ def test_a_champion_sees_a_yaml_error_then_activates_a_banned_term_that_the_chat
     page.get_by_text("rules runs").wait_for(timeout=300_000)
     page.get_by_label("Why (recorded with the activation)").fill("no lobbying questions")
     page.get_by_label("Why (recorded with the activation)").press("Enter")
-    page.get_by_role("button", name="Activate").click()
-    page.get_by_text("In force: default@1#").last.wait_for()
+    page.get_by_role("button", name="Activate").click()  # waits until the reason has enabled it
+    page.get_by_text("(v2)").wait_for()  # the new version is in force (the page's caption names v1 before)
     page.screenshot(path=str(SHOTS / "5-champion-activated.png"))
     page.get_by_role("link", name="Chat").click()
     ask(page, "Can you help me prepare for lobbying the minister?")
