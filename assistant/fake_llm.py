@@ -54,6 +54,10 @@ class ScriptedChatModel(BaseChatModel):
     def _next(self, messages: list[BaseMessage], options: dict[str, Any]) -> Scripted:
         self.received.append(list(messages))
         self.options.append(dict(options))
+        return self._reply(messages)
+
+    def _reply(self, messages: list[BaseMessage]) -> Scripted:
+        """The reply to this call (the next of the script); subclasses answer otherwise."""
         if not self.script:
             raise ScriptExhausted(f"ScriptedChatModel called {len(self.received)} times; script is empty")
         reply = self.script.pop(0)
@@ -95,9 +99,7 @@ class KeyedChatModel(ScriptedChatModel):
     replies: dict[str, str] = Field(default_factory=dict)
     default: str = ""
 
-    def _next(self, messages: list[BaseMessage], options: dict[str, Any]) -> Scripted:
-        self.received.append(list(messages))
-        self.options.append(dict(options))
+    def _reply(self, messages: list[BaseMessage]) -> Scripted:
         asked = str(messages[-1].content).rpartition("Question:")[2].casefold() if messages else ""
         reply = next((r for k, r in self.replies.items() if k.casefold() in asked), self.default)
         if reply == "!error":
@@ -110,9 +112,7 @@ class QuotingChatModel(ScriptedChatModel):
     sentence of the first passage it is shown that shares the most words with the question, cited
     as [1]; with no passage, it says the guidance does not cover the question."""
 
-    def _next(self, messages: list[BaseMessage], options: dict[str, Any]) -> Scripted:
-        self.received.append(list(messages))
-        self.options.append(dict(options))
+    def _reply(self, messages: list[BaseMessage]) -> Scripted:
         prompt = str(messages[-1].content) if messages else ""
         passage = re.search(r'<passage n="1"[^>]*>\n(.*?)\n</passage>', prompt, re.DOTALL)
         if passage is None:
