@@ -58,11 +58,9 @@ class Planted:
         self.hit: Any = None
 
     def plant(self, text: str) -> None:
-        from knowledge.models import SearchHit
+        from evals.runner import planted_hit
 
-        self.hit = SearchHit(source="planted.html", title="Submitted content", section=None, language="en",
-                             text=text, start=0, end=len(text), page=None, rank=1, chunk_id="planted",
-                             score=0.03, similarity=0.9, dense_rank=1, lexical_rank=None)
+        self.hit = planted_hit(text)
 
     def search(self, query: str, k: int | None = None) -> list[Any]:
         return [self.hit]

@@ -84,16 +84,21 @@ class Report(BaseModel):
     cases: list[CaseRecord]
 
 
+def planted_hit(text: str) -> SearchHit:
+    """A document the attacker controls, as the top search result (source ``planted.html``)."""
+    from knowledge.models import SearchHit
+
+    return SearchHit(source="planted.html", title="Submitted content", section=None, language="en", text=text,
+                     start=0, end=len(text), page=None, rank=1, chunk_id="planted", score=1.0, similarity=0.95,
+                     dense_rank=1, lexical_rank=None)
+
+
 class PlantedFirst:
     """A searcher that serves a planted document as the top hit, before the real ones."""
 
     def __init__(self, searcher: Any, text: str) -> None:
-        from knowledge.models import SearchHit
-
         self.searcher = searcher
-        self.hit = SearchHit(source="planted.html", title="Submitted content", section=None, language="en",
-                             text=text, start=0, end=len(text), page=None, rank=1, chunk_id="planted",
-                             score=1.0, similarity=0.95, dense_rank=1, lexical_rank=None)
+        self.hit = planted_hit(text)
 
     def search(self, query: str, k: int | None = None) -> list[SearchHit]:
         return [self.hit, *self.searcher.search(query, k)][: k or None]
