@@ -97,13 +97,12 @@ class AuditStore(SqliteFile):
     def conversations(self, user: str, limit: int = 20) -> list[tuple[str, str, str]]:
         """The user's conversations, newest first: (id, started, first question)."""
         with closing(self._connect()) as db:
-            rows = db.execute("SELECT conversation, MIN(at), MIN(id) FROM answers WHERE user = ? "
-                              "GROUP BY conversation ORDER BY MAX(id) DESC LIMIT ?", (user, limit)).fetchall()
-            out = []
-            for conv, started, first in rows:
-                raw = db.execute("SELECT answer FROM answers WHERE id = ?", (first,)).fetchone()[0]
-                out.append((conv, started, Answer.model_validate_json(raw).question))
-        return out
+            rows = db.execute(
+                "SELECT c.conversation, c.started, json_extract(a.answer, '$.question') FROM "
+                "(SELECT conversation, MIN(at) AS started, MIN(id) AS first, MAX(id) AS last FROM answers "
+                " WHERE user = ? GROUP BY conversation) c JOIN answers a ON a.id = c.first "
+                "ORDER BY c.last DESC LIMIT ?", (user, limit)).fetchall()
+        return [(conv, started, question) for conv, started, question in rows]
 
     def csv(self, entries: list[Entry]) -> str:
         """Entries as CSV for export (questions as recorded: personal data already redacted)."""

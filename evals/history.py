@@ -74,12 +74,11 @@ class RunStore(SqliteFile):
         return [Report.model_validate_json(raw) for (raw,) in reversed(rows)]
 
     def list(self, suite: str | None = None, limit: int = 50) -> list[RunSummary]:
-        sql = "SELECT report FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY id DESC LIMIT ?"
+        """Newest first; read from the stored reports' JSON without parsing each report whole."""
+        sql = ("SELECT id, created, suite, json_extract(report, '$.fingerprint.model'), "
+               "json_extract(report, '$.fingerprint.policy'), json_extract(report, '$.fingerprint.commit'), "
+               "json_array_length(report, '$.cases'), coalesce(json_extract(report, '$.statuses.error'), 0) "
+               "FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY id DESC LIMIT ?")
         with closing(self._connect()) as db:
             rows = db.execute(sql, (suite, limit) if suite else (limit,)).fetchall()
-        out = []
-        for (raw,) in rows:
-            r = Report.model_validate_json(raw)
-            out.append(RunSummary(r.run_id or 0, r.created, r.suite, r.fingerprint.model, r.fingerprint.policy,
-                                  r.fingerprint.commit, len(r.cases), r.statuses.get("error", 0)))
-        return out
+        return [RunSummary(*row) for row in rows]

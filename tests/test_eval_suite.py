@@ -86,7 +86,7 @@ def test_a_run_is_stored_with_its_fingerprint(smoke: tuple[Path, dict[str, Any]]
     assert len(fp["index"]) == 16 and len(fp["suite"]) == 64 and fp["commit"]
     assert fp["settings"]["answer_strategy"] == "cite" and "llm_api_key" not in fp["settings"]
     listed = waymark(data, "eval", "list").stdout
-    assert f"{report['run_id']:>4}" in listed and "smoke" in listed
+    assert f"{report['run_id']:>4}" in listed and "smoke" in listed and "  11 cases   1 errors  fake:keyed" in listed
     shown = json.loads(waymark(data, "eval", "show", "latest:smoke", "--json").stdout)
     assert shown["metrics"] == report["metrics"]
 

@@ -103,6 +103,7 @@ def test_a_civil_servant_asks_reads_a_cited_answer_and_rates_it(svc: ui_services
     assert entry.rating == "down" and entry.comment == "Wrong year" and "you rated this answer 👎" in texts(at)
     at = next(b for b in at.button if b.label == "New conversation").click().run()
     assert "The team was set up" not in texts(at) and len(svc.audit.conversations("ada")) == 1
+    assert svc.audit.conversations("ada")[0][2].startswith("When was the Open Innovation Team set up? Mail [EMAIL]")
 
 
 def test_a_champion_edits_validates_tries_and_activates_a_policy(svc: ui_services.Services) -> None:
