@@ -38,7 +38,7 @@ def _input_rail(data: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def common_fields(policy: Policy) -> CommonFields:
-    data = yaml.safe_load(policy.model_dump_json())
+    data = policy.model_dump(mode="json")
     terms = _input_rail(data, "banned_terms")
     pii = _input_rail(data, "pii")
     injection = _input_rail(data, "injection")

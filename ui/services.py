@@ -62,10 +62,9 @@ class Services:
         from assistant.pipeline import Pipeline
         from assistant.service import rail_tools
         from guardrails.engine import PolicyRails
-        from knowledge.embeddings import E5Embedder
 
         base = self.pipeline
-        rails = PolicyRails(policy, rail_tools(E5Embedder(self.settings.embed_threads)))
+        rails = PolicyRails(policy, rail_tools(self.kb.embedder))  # the loaded embedder, not a second one
         return Pipeline(base.searcher, base.llm, rails, base.config, base.similarity, base.translations)
 
 
