@@ -171,7 +171,9 @@ def pivot_text(text: str, translations: dict[str, str]) -> str | None:
 
 def index_translations(store: KnowledgeStore, embedder: E5Embedder, translations: TranslationStore,
                        batch: int = 16) -> int:
-    """Embed every translated non-English chunk into the store's pivot collection; returns how many.
+    """Embed every translated non-English chunk into the store's pivot collection; returns how many
+    chunks are indexed through a translation. A chunk whose translated text is already embedded is
+    not embedded again.
 
     Retrieval then finds a Hebrew, Danish or French passage through its English translation
     as well as through its own text.
@@ -182,10 +184,13 @@ def index_translations(store: KnowledgeStore, embedder: E5Embedder, translations
     chunks = [chunk_from_meta(cid, text, meta) for cid, text, meta, _e in store.iter_chunks()
               if meta["language"] not in (PIVOT, "und")]
     known = translations.get_many([c.text[s:e] for c in chunks for s, e in text_units(c.text)])
-    todo = [(c, t) for c in chunks if (t := pivot_text(c.text, known)) is not None]
+    texts = [(c, embedding_text(c.model_copy(update={"text": t})))
+             for c in chunks if (t := pivot_text(c.text, known)) is not None]
+    done = store.pivot_digests([c.id for c, _ in texts])
+    todo = [(c, text, digest) for c, text in texts
+            if done.get(c.id) != (digest := hashlib.sha256(text.encode()).hexdigest()[:16])]
     for i in range(0, len(todo), batch):
         part = todo[i:i + batch]
-        vectors = embedder.passages([embedding_text(c.model_copy(update={"text": t})) for c, t in part])
-        store.put_pivot([c.id for c, _ in part], vectors, [c.source for c, _ in part],
-                        [c.language for c, _ in part])
-    return len(todo)
+        store.put_pivot([c.id for c, _, _ in part], embedder.passages([text for _, text, _ in part]),
+                        [c.source for c, _, _ in part], [c.language for c, _, _ in part], [d for _, _, d in part])
+    return len(texts)

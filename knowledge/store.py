@@ -139,12 +139,20 @@ class KnowledgeStore:
         self.pivot.delete(where={"source": source})
 
     def put_pivot(self, ids: Sequence[str], embeddings: NDArray[np.float32], sources: Sequence[str],
-                  languages: Sequence[str]) -> None:
-        """Store translation vectors for chunks (``ids`` are the original chunks' ids)."""
+                  languages: Sequence[str], digests: Sequence[str]) -> None:
+        """Store translation vectors for chunks (``ids`` are the original chunks' ids; ``digests`` name
+        the texts embedded, so an unchanged one need not be embedded again)."""
         if ids:
             self.pivot.upsert(ids=list(ids), embeddings=embeddings,
-                              metadatas=[{"source": s, "language": lang} for s, lang in zip(sources, languages,
-                                                                                             strict=True)])
+                              metadatas=[{"source": s, "language": lang, "digest": d}
+                                         for s, lang, d in zip(sources, languages, digests, strict=True)])
+
+    def pivot_digests(self, ids: Sequence[str]) -> dict[str, str]:
+        """The digest of the text each of ``ids`` was embedded from, where it has a translation vector."""
+        if not ids:
+            return {}
+        got = self.pivot.get(ids=list(ids), include=["metadatas"])
+        return {i: str(m.get("digest", "")) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def _put_record(self, record: DocumentRecord, status: str) -> None:
         meta = json.loads(record.model_dump_json())

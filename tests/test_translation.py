@@ -75,6 +75,11 @@ def test_translations_are_indexed_for_search_and_go_with_their_document(tmp_path
     question = "What was the budget cap for each experiment?"
     before = {h.chunk_id: h.similarity for h in kb.retriever.search(question, k=5)}
     assert index_translations(kb.store, kb.embedder, store) == 1
+    embedded: list[list[str]] = []
+    embed = kb.embedder.passages
+    kb.embedder.passages = lambda texts: embedded.append(texts) or embed(texts)  # type: ignore[method-assign]
+    assert index_translations(kb.store, kb.embedder, store) == 1 and embedded == []  # unchanged: not embedded again
+    kb.embedder.passages = embed  # type: ignore[method-assign]
     after = kb.retriever.search(question, k=5)
     assert after[0].source == "lab.da.txt" and after[0].language == "da"
     assert after[0].similarity > before[after[0].chunk_id]  # the English translation matched better
