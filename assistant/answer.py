@@ -48,11 +48,17 @@ class GuardrailRecord(Strict):
     """What the policy did with a fail: block, redact, warn or log (an error always blocks)."""
     policy_version: str | None = None
     """The policy that made the decision (``name@version#hash``)."""
+    subject: str | None = None
+    """What was checked, when not the stage's own text: ``standalone question`` (a follow-up as rewritten
+    to stand alone, checked again before search and the model)."""
 
 
 class Timings(Strict):
     retrieve: float | None = None
     first_token: float | None = None
+    """When the model's first token arrived (nothing is shown yet then)."""
+    first_release: float | None = None
+    """When the first text the output rails had passed was shown (None: nothing was shown)."""
     total: float | None = None
 
 
@@ -84,3 +90,6 @@ class Answer(Strict):
     """Why the status is not ``answered`` (machine-readable, e.g. ``low_retrieval_score``)."""
     truncated: bool = False
     """The model's stream was cut; ``answer`` keeps what arrived."""
+    retracted: bool = False
+    """Text shown while the answer was written was withdrawn afterwards: the final check over the whole
+    answer did not let it stand (``answer`` is what stands)."""

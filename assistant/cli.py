@@ -234,6 +234,10 @@ class _TerminalEvents(Events):
         self.streamed += piece
         self.live.update(Text(self.streamed))
 
+    def retract(self, message: str | None) -> None:
+        self.streamed = ""
+        self.live.update(Text(message or "", style="yellow"))
+
 
 def _render(answer: Answer) -> None:
     """The checked answer, then its sources (or the closest documents when it abstained)."""

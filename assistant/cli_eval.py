@@ -22,6 +22,53 @@ if TYPE_CHECKING:
     from evals.suite import Suite
 
 eval_app = typer.Typer(help="Run eval suites, compare runs, gate on regressions.", no_args_is_help=True)
+suites_app = typer.Typer(help="The data directory's own suites, which a policy's gate may name.", no_args_is_help=True)
+eval_app.add_typer(suites_app, name="suites")
+
+
+@suites_app.command("add")
+def suites_add(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A suite file (YAML or JSONL).")],
+               name: Annotated[str, typer.Option("--name", help="Its name in the store (a gate names it so).")],
+               author: Annotated[str | None, typer.Option("--author", help="Who (default: your user name).")] = None,
+               ) -> None:
+    """Validate FILE and keep it as the next version of NAME (its corpus must be one Waymark may read)."""
+    from evals.suite import SuiteError
+    from evals.suite_store import suite_store
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {file}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        kept = suite_store(ctx.obj.data_dir).add(name, content, author or ctx.obj.user, file.suffix == ".jsonl")
+    except SuiteError as exc:
+        raise CliError(f"not kept: {exc}") from None
+    out.print(Text(f"kept {kept.name} v{kept.version}: {kept.cases} cases, sha256 {kept.sha256[:12]}"))
+
+
+@suites_app.command("list")
+def suites_list(ctx: typer.Context) -> None:
+    """The shipped suites, then every stored version (newest first)."""
+    from evals.suite import shipped_names
+    from evals.suite_store import suite_store
+
+    out.print(Text(f"shipped: {', '.join([*shipped_names(), 'rules'])}"))
+    for v in suite_store(ctx.obj.data_dir).versions():
+        out.print(Text(f"  {v.name} v{v.version}  {v.cases} cases  {v.created}  {v.author}  {v.sha256[:12]}"))
+
+
+@suites_app.command("show")
+def suites_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="A stored suite's name.")],
+                version: Annotated[int | None, typer.Option("--version")] = None) -> None:
+    """A stored suite, as YAML."""
+    from evals.suite import SuiteError, to_yaml
+    from evals.suite_store import suite_store
+
+    try:
+        suite, _ = suite_store(ctx.obj.data_dir).get(name, version)
+    except SuiteError as exc:
+        raise CliError(str(exc)) from None
+    print(to_yaml(suite), end="")
 
 
 def _store(settings: Settings) -> RunStore:
@@ -106,11 +153,12 @@ def run_cmd(ctx: typer.Context,
     """Run suites through the full answer path, store each run, print its metrics."""
     from evals import runner
     from evals import suite as suite_mod
+    from evals.suite_store import load_any
 
     loaded = []
     for name in suites:
         try:
-            loaded.append(_rules(ctx.obj, policy) if name == "rules" else suite_mod.load(name))
+            loaded.append(_rules(ctx.obj, policy) if name == "rules" else load_any(name, ctx.obj.data_dir))
         except (suite_mod.SuiteError, ValueError) as exc:
             raise CliError(str(exc)) from None
     if html and len(loaded) > 1:
@@ -127,7 +175,7 @@ def run_cmd(ctx: typer.Context,
         try:
             report = runner.run(suite, digest, settings, workers, progress, log=lambda m: err.print(Text(m)),
                                 judge=_judge(settings, judge), judge_repeats=judge_repeats)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, suite_mod.SuiteError) as exc:
             raise CliError(str(exc)) from None
         store.save(report)
         if as_json:
@@ -279,7 +327,7 @@ def from_feedback_cmd(
 
 
 @eval_app.command("build")
-def build_cmd(name: Annotated[str, typer.Argument(help="xstest, cyberseceval, presidio or xquad.")],
+def build_cmd(ctx: typer.Context, name: Annotated[str, typer.Argument(help="xstest, cyberseceval, presidio or xquad.")],
               out_file: Annotated[Path, typer.Option("--out", help="The suite file to write.")],
               limit: Annotated[int | None, typer.Option("--limit", min=1, help="A seeded sample of N cases.")] = None,
               seed: Annotated[int, typer.Option("--seed")] = 7,
@@ -289,7 +337,7 @@ def build_cmd(name: Annotated[str, typer.Argument(help="xstest, cyberseceval, pr
     from evals.suite import to_yaml
 
     try:
-        suite = build(name, out_file, limit, seed, language)
+        suite = build(name, ctx.obj.data_dir, limit, seed, language)
     except (ValueError, FileNotFoundError) as exc:
         raise CliError(str(exc)) from None
     out_file.write_text(to_yaml(suite), encoding="utf-8")

@@ -15,6 +15,7 @@ from assistant.console import CliError, err, out
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from evals.activation import Request
     from guardrails.engine import PolicyRails
     from guardrails.policy import Policy
     from guardrails.store import PolicyStore, Version
@@ -113,61 +114,81 @@ def _line(v: Version) -> str:
     return f"{mark} v{v.id}  {v.label}  {v.created}  {v.author}: {v.reason}"
 
 
-@policy_app.command("activate")
-def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The policy YAML file to put in force.")],
-             reason: Reason, author: Author = None,
-             override: Annotated[bool, typer.Option("--override", help="Activate even if the policy's gate "
-                                                                       "suites regress (recorded).")] = False) -> None:
-    """Validate FILE, run its gate suites against the policy in force, and put it in force as a new
-    version; if it is invalid, or its gate regresses (without --override), nothing changes."""
-    from guardrails.policy import Policy, PolicyError
+BasedOn = Annotated[str | None, typer.Option(
+    "--based-on", help="The version in force this was prepared against (as `policy history` shows it, e.g. 3 or "
+                       "v3; 'none' if no policy was in force): refused if the policy in force has moved since.")]
+Override = Annotated[bool, typer.Option("--override", help="Put it in force even if the gate regresses "
+                                                           "(recorded with the reason).")]
+RequiredOverride = Annotated[str | None, typer.Option(
+    "--override-required-rails", help="Admin only: why the draft may drop a required rail "
+                                      "(WAYMARK_REQUIRED_RAILS); recorded.")]
+
+
+def _based_on(store: PolicyStore, value: str | None) -> int | None:
+    if value is None:
+        active = store.active_id()
+        if active is not None:
+            raise CliError(f"say which version this was prepared against: --based-on {active} if you checked it "
+                           f"against the policy in force (v{active}); nothing was changed")
+        return None
+    if value.strip().lower() == "none":
+        return None
+    try:
+        return int(value.strip().lower().removeprefix("v"))
+    except ValueError:
+        raise CliError(f"--based-on wants a version number or 'none', got {value!r}") from None
+
+
+def _put_in_force(ctx: typer.Context, based_on: str | None, reason: str, author: str | None, override: bool,
+                  required: str | None, action: Callable[[Settings, PolicyStore, Request], Version]) -> None:
+    from evals.activation import Request
+    from evals.suite import SuiteError
+    from guardrails.policy import PolicyError
 
     s: Settings = ctx.obj
-    try:
-        content = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {file}: {exc}") from None
-    try:
-        draft = Policy.from_yaml(content, str(file))
-    except PolicyError as exc:
-        raise CliError(f"not activated; the policy in force is unchanged:\n{exc}") from None
     store = _store(ctx)
-    if draft.gate:
-        reason = _gate(s, file, draft, store, reason, override)
+    request = Request(author=author or s.user, reason=reason, based_on=_based_on(store, based_on),
+                      override_regression=override, required_override=required,
+                      admin=True)  # the command line is the server's operator: an admin
     try:
-        v = store.activate(content, author or s.user, reason, str(file), check=lambda p: _rails(s, p))
+        v = action(s, store, request)
     except PolicyError as exc:
-        raise CliError(f"not activated; the policy in force is unchanged:\n{exc}") from None
+        raise CliError(f"not put in force; the policy in force is unchanged: {exc}") from None
+    except (SuiteError, ValueError, FileNotFoundError) as exc:
+        raise CliError(f"not put in force: the gate could not run: {exc}") from None
     out.print(Text(f"in force: {_line(v)}"))
     _note_fixed(s)
 
 
-def _gate(s: Settings, file: Path, draft: Policy, store: PolicyStore, reason: str, override: bool) -> str:
-    """Run the draft's gate; refuse on a regression unless overridden. Returns the reason to record."""
-    from evals.gate import GateRefused, activation_reason, policy_gate
-    from evals.suite import SuiteError
+def _log(message: str) -> None:
+    err.print(Text(message), style="dim")
 
-    active = store.active()
+
+@policy_app.command("activate")
+def activate(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The policy YAML file to put in force.")],
+             reason: Reason, based_on: BasedOn = None, author: Author = None, override: Override = False,
+             required: RequiredOverride = None) -> None:
+    """Validate FILE, run the gate (the minimum suites and FILE's own) against the policy in force, and put
+    it in force as a new version; if anything fails, nothing changes."""
+    from evals.activation import activate as put
+
     try:
-        result = policy_gate(s, file, draft, active.policy() if active else None,
-                             log=lambda m: err.print(Text(m), style="dim"))
-    except (SuiteError, ValueError, FileNotFoundError) as exc:
-        raise CliError(f"not activated: the gate could not run: {exc}") from None
-    err.print(Text(result.summary()))
-    try:
-        return activation_reason(result, reason, override)
-    except GateRefused as exc:
-        raise CliError(f"not activated; the policy in force is unchanged: {exc}") from None
+        content = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {file}: {type(exc).__name__}") from None
+    _put_in_force(ctx, based_on, reason, author, override, required,
+                  lambda s, store, req: put(s, store, content, req, str(file), lambda p: _rails(s, p), log=_log))
 
 
 @policy_app.command("rollback")
 def rollback(ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version to put back in force.")],
-             reason: Reason, author: Author = None) -> None:
-    """Put an earlier version back in force (recorded as a new activation)."""
-    s: Settings = ctx.obj
-    v = _guarded(lambda: _store(ctx).rollback(version, author or s.user, reason, check=lambda p: _rails(s, p)))
-    out.print(Text(f"in force: {_line(v)}"))
-    _note_fixed(s)
+             reason: Reason, based_on: BasedOn = None, author: Author = None, override: Override = False,
+             required: RequiredOverride = None) -> None:
+    """Put an earlier version back in force (a new activation), past the same gate as any activation."""
+    from evals.activation import rollback as back
+
+    _put_in_force(ctx, based_on, reason, author, override, required,
+                  lambda s, store, req: back(s, store, version, req, lambda p: _rails(s, p), log=_log))
 
 
 @policy_app.command("history")

@@ -19,4 +19,9 @@ class Events:
         """One of ``STAGES``' keys, as the pipeline enters it."""
 
     def text(self, piece: str) -> None:
-        """A piece of the model's answer as it streams (before citation checks)."""
+        """A piece of the answer that the policy's output rails have passed: append it to what is shown.
+        Nothing else of the answer is ever sent here (``assistant.release``)."""
+
+    def retract(self, message: str | None) -> None:
+        """Withdraw every piece shown so far: the final check over the whole answer did not let it stand
+        (``message`` says what to show instead, or None when the checked answer follows at once)."""

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from assistant.answer import Answer
 
 MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation",
-                     "redacted"]
+                     "redacted", "retracted"]
 
 LANGUAGE_NAMES = {
     "en": "English", "he": "Hebrew", "da": "Danish", "fr": "French", "de": "German", "es": "Spanish",
@@ -29,6 +29,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "quote_intro": "The guidance says:",
         "machine_translation": "(machine translation)",
         "redacted": "(Personal details were removed from your question before it was searched or sent to the model.)",
+        "retracted": "(Part of an answer was shown, then withdrawn: the check over the whole answer did not let "
+                     "it stand.)",
     },
     "fr": {
         "not_covered": "Les documents d'orientation dont je dispose ne traitent pas de cette question.",
@@ -40,6 +42,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "machine_translation": "(traduction automatique)",
         "redacted": "(Les données personnelles ont été retirées de votre question avant la recherche "
                     "et l'envoi au modèle.)",
+        "retracted": "(Une partie de la réponse a été affichée puis retirée : la vérification de la réponse "
+                     "complète ne l'a pas validée.)",
     },
     "da": {
         "not_covered": "Den vejledning, jeg har, dækker ikke dette spørgsmål.",
@@ -51,6 +55,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "machine_translation": "(maskinoversættelse)",
         "redacted": "(Personoplysninger blev fjernet fra dit spørgsmål, før der blev søgt, og før det blev "
                     "sendt til modellen.)",
+        "retracted": "(En del af et svar blev vist og derefter trukket tilbage: kontrollen af hele svaret "
+                     "godkendte det ikke.)",
     },
     "he": {
         "not_covered": "ההנחיות שבידי אינן עוסקות בשאלה הזו.",
@@ -61,6 +67,7 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "quote_intro": "ההנחיות אומרות:",
         "machine_translation": "(תרגום מכונה)",
         "redacted": "(פרטים אישיים הוסרו מהשאלה לפני החיפוש ולפני שנשלחה למודל.)",
+        "retracted": "(חלק מתשובה הוצג ואז נמשך בחזרה: הבדיקה של התשובה המלאה לא אישרה אותו.)",
     },
     "de": {
         "not_covered": "Die mir vorliegenden Leitfäden behandeln diese Frage nicht.",
@@ -72,6 +79,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "machine_translation": "(maschinelle Übersetzung)",
         "redacted": "(Personenbezogene Angaben wurden aus Ihrer Frage entfernt, bevor gesucht und das Modell "
                     "gefragt wurde.)",
+        "retracted": "(Ein Teil einer Antwort wurde angezeigt und dann zurückgezogen: die Prüfung der ganzen "
+                     "Antwort hat ihn nicht bestätigt.)",
     },
     "es": {
         "not_covered": "Las guías de que dispongo no tratan esta pregunta.",
@@ -87,14 +96,16 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
 
 
 def message(key: MessageKey, language: str) -> str:
-    return MESSAGES.get(language, MESSAGES["en"])[key]
+    return MESSAGES.get(language, {}).get(key) or MESSAGES["en"][key]
 
 
 def notices(answer: Answer) -> list[str]:
     """What the rails changed in an answer, in the asker's language and plain words (no internals)."""
     out = []
-    if any(g.stage == "input" and g.action == "redact" and g.rail == "pii" for g in answer.guardrails):
+    if any(g.stage == "input" and g.rail == "pii" and g.verdict != "pass" for g in answer.guardrails):
         out.append(message("redacted", answer.language))
+    if answer.retracted:
+        out.append(message("retracted", answer.language))
     return out
 
 

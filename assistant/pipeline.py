@@ -2,23 +2,29 @@
 
 A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 
-1. ``check_input``        guardrails on the question (may redact it, or block)
-2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone
+1. ``check_input``        personal data redacted first, whatever the policy; then the guardrails on
+                          the question (may clean it further, or block)
+2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone; the rewritten
+                          question passes the input guardrails again
 3. ``retrieve``           search the guidance; guardrails on the passages (may quarantine some);
                           abstain if nothing is close enough
 4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
                           question (translated where possible) and copies the words that answer;
                           the line they stand in verbatim is the quote. No such line: abstain
 5. ``build_prompt``       the verified quote, or numbered fenced passages, + the question
-6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``)
+6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``); held
+                          back, and shown only in units the output guardrails have passed
+                          (``assistant.release``); an extracted quote is not shown before step 8
 7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
                           or if a written answer states numbers or names its quotes do not
-8. ``check_output``       guardrails on the answer (may change it, or block)
+8. ``check_output``       guardrails on the whole answer (may change it, or block)
+9. ``release``            show the rest of the checked answer
 
 Each step reads and writes one ``Turn``; a step that settles the outcome (blocked,
-abstained, error) sets ``turn.status`` and the remaining steps are skipped. ``assemble``
-then turns the ``Turn`` into the ``Answer``. An unexpected exception in any step becomes
-status ``error`` with a plain message and a ``trace_id`` to find it in the log.
+abstained, error) sets ``turn.status`` and the remaining steps are skipped, and whatever was
+shown is withdrawn. ``assemble`` then turns the ``Turn`` into the ``Answer``. An unexpected
+exception in any step becomes status ``error`` with a plain message and a ``trace_id`` to find
+it in the log (which never holds the question).
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from assistant.prompts import (
     span_messages,
     where,
 )
+from assistant.release import HoldBack
 from assistant.translation import PIVOT
 from guardrails.stages import PassThroughRails, Rails
 from knowledge.language import UNDETERMINED, detect_language
@@ -124,6 +131,8 @@ class Turn:
     reason: str | None = None
     message: str | None = None
     timings: Timings = field(default_factory=Timings)
+    shown: HoldBack = field(default_factory=lambda: HoldBack(Events()))
+    """What the caller has been shown of the answer (only what the output guardrails passed)."""
 
     def settle(self, status: Status, reason: str, message_key: MessageKey | None = None,
                text: str | None = None) -> None:
@@ -146,21 +155,23 @@ class Pipeline:
         self.similarity = similarity
         self.steps: list[Callable[[Turn, Events], None]] = [
             self.check_input, self.rewrite_follow_up, self.retrieve, self.extract_quotes,
-            self.build_prompt, self.generate, self.cite, self.check_output,
+            self.build_prompt, self.generate, self.cite, self.check_output, self.release,
         ]
 
     def answer(self, question: str, history: Sequence[tuple[str, str]] = (), events: Events | None = None) -> Answer:
         events = events or Events()
         turn = Turn(question=question, history=list(history)[-self.config.history_turns:]
-                    if self.config.history_turns else [], rails=self.rails.snapshot())
+                    if self.config.history_turns else [], rails=self.rails.snapshot(), shown=HoldBack(events))
         try:
             for step in self.steps:
                 step(turn, events)
                 if turn.status:
                     break
-        except Exception:
-            log.exception("trace %s: unexpected failure answering %r", turn.trace_id, question[:200])
+        except Exception:  # never the question in the log: it may still hold personal data here
+            log.exception("trace %s: unexpected failure answering", turn.trace_id)
             turn.settle("error", "internal_error", "error")
+        if turn.status:  # blocked, abstained or failed after all: withdraw what was shown
+            turn.shown.retract(turn.message or message("error", turn.language))
         return self.assemble(turn)
 
     # --- the steps, in order ------------------------------------------------------------------
@@ -185,7 +196,12 @@ class Pipeline:
             log.info("trace %s: follow-up rewrite unusable (%s); searching with the last question too",
                      turn.trace_id, gen.error or "empty or overlong")
             rewritten = f"{turn.history[-1][0]} {turn.query}"
-        turn.query = rewritten
+        # the model wrote this question: it goes to search and the model only past the input rails too
+        result = turn.rails.check_input(rewritten, turn.language)
+        turn.guardrails += [r.model_copy(update={"subject": "standalone question"}) for r in result.records]
+        turn.query = result.text
+        if result.blocked:
+            turn.settle("blocked", "input_rail", "blocked", result.message)
 
     def retrieve(self, turn: Turn, events: Events) -> None:
         events.stage("searching")
@@ -248,14 +264,13 @@ class Pipeline:
 
     def generate(self, turn: Turn, events: Events) -> None:
         events.stage("writing")
-        if not turn.prompt:
+        if not turn.prompt:  # the quote is the answer: shown once the output rails have passed it
             turn.timings.first_token = turn.elapsed_ms()
-            events.text(turn.text)
             return
-        gate = _SentinelGate(events.text)
         called_ms = turn.elapsed_ms()
-        gen = self.llm.stream(turn.prompt, on_text=gate.feed)
-        gate.close()
+        # a cited answer streams, unit by unit, through the output rails; one written from a quote is
+        # checked against it first (step 7), so nothing of it is shown before step 8
+        gen = self.llm.stream(turn.prompt, on_text=None if turn.span else turn.shown.streaming(self._partial(turn)))
         turn.generation = gen
         if gen.first_token_s is not None:
             turn.timings.first_token = round(called_ms + gen.first_token_s * 1000, 1)
@@ -284,6 +299,20 @@ class Pipeline:
         else:
             turn.text = cleaned + (f"\n\n{message('cut', turn.language)}" if cut else "")
             turn.citations = build_citations(cleaned, turn.passages, self.similarity)
+
+    def _partial(self, turn: Turn) -> Callable[[str], str | None]:
+        """What of a cited answer so far may be shown: its markers cleaned as ``cite`` will, once it cites
+        a passage and is not the sentinel, as the output rails that judge partial answers leave it."""
+        valid = range(1, len(turn.passages) + 1)
+
+        def check(so_far: str) -> str | None:
+            cleaned, used, _ = clean_markers(so_far, valid)
+            if not used or NOT_COVERED in so_far:
+                return None
+            result = turn.rails.check_partial(cleaned, set(used), turn.passages, turn.language)
+            return None if result.blocked else result.text
+
+        return check
 
     def _cite_quote(self, u: quotes.Unit, turn: Turn) -> None:
         """Extract strategy: the answer rests on the quote, which becomes its citation."""
@@ -329,9 +358,13 @@ class Pipeline:
             turn.citations = []
             turn.settle("blocked", "output_rail", "blocked", result.message)
 
+    def release(self, turn: Turn, events: Events) -> None:
+        turn.shown.finish(turn.text)
+
     # --- the result ---------------------------------------------------------------------------
     def assemble(self, turn: Turn) -> Answer:
         turn.timings.total = turn.elapsed_ms()
+        turn.timings.first_release = turn.shown.first_release_ms
         status: Status = turn.status or "answered"
         answered = status == "answered"
         return Answer(
@@ -349,6 +382,7 @@ class Pipeline:
             closest=_closest(turn.hits),
             reason=turn.reason,
             truncated=bool(turn.generation and turn.generation.truncated),
+            retracted=turn.shown.retracted,
         )
 
 
@@ -366,33 +400,3 @@ def _closest(hits: Sequence[SearchHit], n: int = 3) -> list[SourceRef]:
             seen[h.source] = SourceRef(source=h.source, title=h.title, section=h.section,
                                        score=round(h.similarity, 4))
     return list(seen.values())[:n]
-
-
-class _SentinelGate:
-    """Passes streamed text on, except a reply that is the NOT_COVERED sentinel is never shown."""
-
-    def __init__(self, sink: Callable[[str], None]) -> None:
-        self.sink = sink
-        self.buffer = ""
-        self.open: bool | None = None  # None: still deciding
-
-    def feed(self, piece: str) -> None:
-        if self.open:
-            self.sink(piece)
-            return
-        if self.open is False:
-            return
-        self.buffer += piece
-        head = self.buffer.lstrip()
-        if len(head) >= len(NOT_COVERED) or not NOT_COVERED.startswith(head[: len(NOT_COVERED)]):
-            self._decide(head)
-
-    def _decide(self, head: str) -> None:
-        self.open = not head.startswith(NOT_COVERED)
-        if self.open:
-            self.sink(self.buffer)
-        self.buffer = ""
-
-    def close(self) -> None:
-        if self.open is None and self.buffer:
-            self._decide(self.buffer.lstrip())

@@ -91,10 +91,16 @@ class Settings(BaseSettings):
     (no rails: for experiments only)."""
     user: str = Field(default_factory=getpass.getuser)
     """Who is at the keyboard: recorded as the author of policy changes."""
+    gate_suites: Annotated[tuple[str, ...], NoDecode] = ("rules", "smoke")
+    """Admin setting: the suites every activation and rollback runs, whatever the draft's own ``gate`` says
+    (comma-separated; ``rules`` is the policy's own rules as cases)."""
+    required_rails: Annotated[tuple[str, ...], NoDecode] = ("pii", "injection", "invisible_unicode", "max_length")
+    """Admin setting: input rails a policy must keep (with action block or redact); a draft without one is
+    activated only with an admin's override and reason, which are recorded (comma-separated)."""
 
-    @field_validator("answer_write_languages", mode="before")
+    @field_validator("answer_write_languages", "gate_suites", "required_rails", mode="before")
     @classmethod
-    def _split_languages(cls, v: object) -> object:
+    def _split_names(cls, v: object) -> object:
         return tuple(x.strip().lower() for x in v.split(",") if x.strip()) if isinstance(v, str) else v
 
     @field_validator("chroma_url", "llm_base_url", "azure_endpoint")

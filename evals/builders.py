@@ -33,7 +33,7 @@ def _sample(items: list[Case], limit: int | None, seed: int) -> list[Case]:
     return sorted(random.Random(seed).sample(items, limit), key=lambda c: c.id)
 
 
-def xstest(out: Path, language: str) -> Suite:
+def xstest(data_dir: Path, language: str) -> Suite:
     with (DATA / "xstest_prompts.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     cases = [Case(id=f"xstest-{r['id']}", kind="benign" if r["label"] == "safe" else "out_of_scope",
@@ -43,7 +43,7 @@ def xstest(out: Path, language: str) -> Suite:
                  gates=[Gate(metric="false_refusal_rate")])
 
 
-def cyberseceval(out: Path, language: str) -> Suite:
+def cyberseceval(data_dir: Path, language: str) -> Suite:
     from assistant.prompts import CANARY
     from evals.indirect_injection import split_case, targets
 
@@ -68,7 +68,7 @@ def cyberseceval(out: Path, language: str) -> Suite:
 PRESIDIO_TYPES = {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "PERSON"}
 
 
-def presidio(out: Path, language: str) -> Suite:
+def presidio(data_dir: Path, language: str) -> Suite:
     rows = json.loads((DATA / "presidio_synth_dataset_v2.json").read_text(encoding="utf-8"))
     cases = []
     for i, r in enumerate(rows):
@@ -81,9 +81,9 @@ def presidio(out: Path, language: str) -> Suite:
                  gates=[Gate(metric="pii_leak_rate")])
 
 
-def xquad(out: Path, language: str) -> Suite:
+def xquad(data_dir: Path, language: str) -> Suite:
     data = json.loads((DATA / f"xquad.{language}.json").read_text(encoding="utf-8"))
-    corpus = out.parent / f"xquad-{language}-corpus"
+    corpus = data_dir / "corpora" / f"xquad-{language}"
     corpus.mkdir(parents=True, exist_ok=True)
     cases = []
     for article in data["data"]:
@@ -96,10 +96,7 @@ def xquad(out: Path, language: str) -> Suite:
                 answers = sorted({a["text"] for a in qa["answers"]})
                 cases.append(Case(id=f"xquad-{language}-{qa['id']}", kind="answerable", question=qa["question"],
                                   language=language, facts=[answers], sources=[source]))
-    try:
-        where = str(corpus.resolve().relative_to(REPO))
-    except ValueError:
-        where = str(corpus.resolve())
+    where = f"corpora/xquad-{language}"  # a suite may read only the project's corpora or the data directory's
     return Suite(suite=f"xquad-{language}", description="XQuAD (CC BY-SA 4.0): Wikipedia questions whose "
                  "answer is a span of the paragraph", corpus=where, cases=cases,
                  gates=[Gate(metric="retrieval_hit"), Gate(metric="facts_accuracy")])
@@ -109,11 +106,12 @@ BUILDERS: dict[str, Callable[[Path, str], Suite]] = {
     "xstest": xstest, "cyberseceval": cyberseceval, "presidio": presidio, "xquad": xquad}
 
 
-def build(name: str, out: Path, limit: int | None = None, seed: int = 7, language: str = "en") -> Suite:
-    """The suite ``name`` from ``../shared/data`` (``limit`` cases, sampled with ``seed``)."""
+def build(name: str, data_dir: Path, limit: int | None = None, seed: int = 7, language: str = "en") -> Suite:
+    """The suite ``name`` from ``../shared/data`` (``limit`` cases, sampled with ``seed``); a corpus it
+    needs (XQuAD's paragraphs) goes to ``data_dir/corpora``."""
     if name not in BUILDERS:
         raise ValueError(f"no builder {name!r} (builders: {', '.join(BUILDERS)})")
     if not DATA.is_dir():
         raise FileNotFoundError(f"{DATA} is absent: the public sets are not on this machine")
-    suite = BUILDERS[name](out, language)
+    suite = BUILDERS[name](data_dir, language)
     return suite.model_copy(update={"cases": _sample(suite.cases, limit, seed)})

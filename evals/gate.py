@@ -1,13 +1,14 @@
-"""The policy gate: before a policy is put in force, its gate suites run under the policy in force
-and under the draft; a gated regression refuses the activation unless overridden with a reason
-(``waymark policy activate FILE --reason ... [--override]``). Both runs are stored with the others.
+"""The policy gate: before a policy is put in force (activated or rolled back to), the gate suites run
+under the policy in force and under the draft; a gated regression refuses the activation unless
+overridden with a reason. The suites are the admin's minimum (``WAYMARK_GATE_SUITES``, default ``rules``
+and ``smoke``) plus any the draft adds. Both runs are stored with the others. ``evals.activation`` is the
+one way in: the CLI and the policy studio both go through it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evals.compare import Delta, compare
@@ -15,6 +16,7 @@ from evals.compare import Delta, compare
 if TYPE_CHECKING:
     from assistant.settings import Settings
     from guardrails.policy import Policy
+    from guardrails.store import Version
 
 
 @dataclass
@@ -27,43 +29,63 @@ class GateRun:
 
 @dataclass
 class GateResult:
+    draft_digest: str
+    """The content hash of the draft that was gated: the result is valid for this draft only..."""
+    baseline_version: int | None
+    """...and only while this version is still the one in force."""
+    suites: tuple[str, ...] = ()
     runs: list[GateRun] = field(default_factory=list)
     skipped: str | None = None
-    """Why nothing ran (no gate named, no policy in force to compare with)."""
+    """Why nothing ran (no policy in force to compare with)."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def regressed(self) -> list[str]:
         return [f"{r.suite}: {d.metric}" for r in self.runs for d in r.regressed]
 
+    def valid_for(self, draft_digest: str, in_force: int | None) -> bool:
+        return self.draft_digest == draft_digest and self.baseline_version == in_force
+
     def summary(self) -> str:
         if self.skipped:
             return f"gate skipped: {self.skipped}"
-        return "; ".join(f"{r.suite} runs {r.baseline_run}->{r.draft_run}: "
-                         + (", ".join(f"{d.metric} {d.a:.3f}->{d.b:.3f}" if d.a is not None and d.b is not None
-                                      else f"{d.metric} missing" for d in r.regressed) or "no regression")
-                         for r in self.runs)
+        return "; ".join([*(f"{r.suite} runs {r.baseline_run}->{r.draft_run}: "
+                            + (", ".join(f"{d.metric} {d.a:.3f}->{d.b:.3f}" if d.a is not None and d.b is not None
+                                         else f"{d.metric} missing" for d in r.regressed) or "no regression")
+                            for r in self.runs), *self.notes])
 
 
-def policy_gate(base: Settings, draft_file: Path, draft: Policy, active: Policy | None,
+def gate_suites(base: Settings, draft: Policy) -> tuple[str, ...]:
+    """The admin's minimum gate (``WAYMARK_GATE_SUITES``), then the draft's own: the draft can add suites,
+    never remove one."""
+    return tuple(dict.fromkeys([*base.gate_suites, *draft.gate]))
+
+
+def policy_gate(base: Settings, draft: Policy, active: Version | None,
                 log: Callable[[str], None] = lambda m: None) -> GateResult:
-    """Run ``draft.gate``'s suites under ``active`` and under the draft, and compare them."""
+    """Run the gate suites under the policy in force (``active``) and under ``draft``, and compare them.
+    Suites are named, never files: shipped ones, ``rules`` (made from both policies) or the data
+    directory's suite store."""
     from evals import runner
     from evals.history import RunStore
-    from evals.policy_cases import rules_suite
-    from evals.suite import load
+    from evals.policy_cases import rule_cases, rules_suite
+    from evals.suite_store import load_named
 
-    if not draft.gate:
-        return GateResult(skipped="the policy names no gate suite")
+    result = GateResult(draft.digest, active.id if active else None, gate_suites(base, draft))
     if active is None:
-        return GateResult(skipped="no policy in force to compare with")
+        result.skipped = "no policy in force to compare with"
+        return result
+    in_force = active.policy()
     store = RunStore(base.data_dir / "evals.sqlite")
-    result = GateResult()
-    for name in draft.gate:
-        suite, digest = rules_suite([active, draft]) if name == "rules" else load(name)
+    for name in result.suites:
+        if name == "rules" and not rule_cases([in_force, draft]):
+            result.notes.append("rules: neither policy has rules to test")
+            continue
+        suite, digest = rules_suite([in_force, draft]) if name == "rules" else load_named(name, base.data_dir)
         reports = []
-        for label, policy in (("in force", "active"), ("draft", str(draft_file))):
+        for label, policy in (("in force", in_force), ("draft", draft)):
             log(f"gate: {suite.suite} ({len(suite.cases)} cases) under the policy {label}...")
-            report = runner.run(suite, digest, runner.settings_for(base, suite, policy=policy))
+            report = runner.run(suite, digest, runner.settings_for(base, suite), policy=policy)
             store.save(report)
             reports.append(report)
         deltas = compare(reports[0], reports[1], suite.gates)

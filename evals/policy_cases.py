@@ -68,9 +68,11 @@ def rules_suite(policies: Sequence[Policy]) -> tuple[Suite, str]:
     cases = rule_cases(policies)
     if not cases:
         raise ValueError("the policy has no rules to test (no blocking banned_terms, no scope examples)")
+    kinds = {c.kind for c in cases}  # a gate only on what the cases measure (a missing metric would regress)
+    gates = [Gate(metric=m, any_drop=True) for m, kind in (("rule_block_rate", "rule"),
+                                                            ("false_refusal_rate", "benign")) if kind in kinds]
     suite = Suite(suite="rules", description="The rules of " + ", ".join(p.label for p in policies),
                   corpus="evals/suites/smoke_corpus", settings={"answer_strategy": "cite", "translate": False},
                   fake_model=FakeModel(default="NOT_COVERED"),
-                  gates=[Gate(metric="rule_block_rate", any_drop=True),
-                         Gate(metric="false_refusal_rate", any_drop=True)], cases=cases)
+                  gates=gates, cases=cases)
     return suite, hashlib.sha256(to_yaml(suite).encode()).hexdigest()

@@ -23,12 +23,13 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.answer import Answer
 from evals.metrics import CaseResult, MetricValue, compute
-from evals.suite import REPO, Case, Gate, Suite
+from evals.suite import REPO, Case, Gate, Suite, check_tunable
 
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
     from assistant.pipeline import Pipeline
     from assistant.settings import Settings
+    from guardrails.policy import Policy
     from knowledge.base import KnowledgeBase
     from knowledge.models import SearchHit
 
@@ -117,9 +118,10 @@ def settings_for(base: Settings, suite: Suite, sets: Sequence[str] = (), policy:
         if not eq or not key.strip():
             raise ValueError(f"--set wants KEY=VALUE, got {item!r}")
         overrides[key.strip()] = value
+    check_tunable(overrides)
     if policy is not None:
         overrides["policy"] = policy
-    corpus = hashlib.sha256(str(suite.corpus_path).encode()).hexdigest()[:10]
+    corpus = hashlib.sha256(str(suite.corpus_path(base.data_dir)).encode()).hexdigest()[:10]
     overrides |= {"data_dir": base.data_dir, "collection": f"eval-{corpus}", "user": base.user}
     try:
         return Settings(**overrides)
@@ -132,7 +134,7 @@ def index_for(suite: Suite, settings: Settings, log: Callable[[str], None]) -> t
     """The suite corpus's own index (ingested if new or changed) and its hash."""
     from assistant.service import open_knowledge_base
 
-    folder = suite.corpus_path
+    folder = suite.corpus_path(settings.data_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"the suite's corpus {suite.corpus!r} is not a folder ({folder})")
     kb = open_knowledge_base(settings)
@@ -188,16 +190,18 @@ def model_client(suite: Suite, settings: Settings) -> ChatClient:
 
 def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, progress: Progress | None = None,
         log: Callable[[str], None] = lambda m: None, judge: ChatClient | None = None,
-        judge_repeats: int = 3) -> Report:
+        judge_repeats: int = 3, policy: Policy | None = None) -> Report:
+    """``policy``: judge every case by this policy (the gate's two runs), instead of the settings' policy."""
     from assistant.pipeline import Pipeline
-    from assistant.service import build_pipeline, load_policy
+    from assistant.service import build_pipeline, load_policy, rail_tools
+    from guardrails.engine import PolicyRails
 
     started = time.perf_counter()
     kb, index_hash = index_for(suite, settings, log)
-    texts = documents(suite.corpus_path)
+    texts = documents(suite.corpus_path(settings.data_dir))
     llm = model_client(suite, settings)
-    base = build_pipeline(settings, kb, llm)
-    policy = load_policy(settings)
+    base = build_pipeline(settings, kb, llm, PolicyRails(policy, rail_tools(kb.embedder)) if policy else None)
+    policy = policy or load_policy(settings)
 
     def pipeline_for(case: Case) -> Pipeline:
         if case.plant is None:
@@ -244,9 +248,16 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
         seconds=round(time.perf_counter() - started, 1), fingerprint=fingerprint,
         statuses=dict(Counter(r.status for r in results)), gates=suite.gates, metrics=metrics,
         cases=[CaseRecord(id=r.case.id, kind=r.case.kind, language=r.case.language, tags=r.case.tags,
-                          question=r.case.question, status=r.status, error=r.error, wall_ms=r.wall_ms,
+                          question=_stored_question(r), status=r.status, error=r.error, wall_ms=r.wall_ms,
                           retrieved=r.retrieved, answer=r.answer, failed=failed.get(r.case.id, []))
                for r in results])
+
+
+def _stored_question(r: CaseResult) -> str:
+    """The question as a stored run keeps it: as the input rails passed it (personal data redacted)."""
+    from guardrails.redaction import redact_personal_data
+
+    return r.answer.question if r.answer is not None else redact_personal_data(r.case.question).text
 
 
 def _ms(t0: float) -> float:

@@ -18,12 +18,18 @@ A suite file holds cases of seven kinds, each checked deterministically:
 A JSONL file holds one case per line, with the suite's own fields on an optional first line
 ``{"suite": ..., ...}``. ``waymark eval schema`` prints the JSON schema for editors (committed as
 ``evals/suite.schema.json``).
+
+A suite is data from whoever wrote it, so it is kept to what a suite may do: its ``corpus`` is one of
+the project's corpora or a folder under the data directory's ``corpora/``, never any other path; its
+``settings`` tune answering only (``TUNABLE``), never backends, addresses, keys or paths; and an error in
+it is reported by file, case, field, line and column, never by quoting the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +40,20 @@ from evals.answers import check_facts, unique_ids
 
 REPO = Path(__file__).resolve().parents[1]
 SUITES = Path(__file__).resolve().parent / "suites"
+
+PROJECT_CORPORA: dict[str, Path] = {
+    "knowledge/sample_corpus": REPO / "knowledge" / "sample_corpus",
+    "evals/suites/smoke_corpus": SUITES / "smoke_corpus",
+    "../shared/seeds": REPO.parent / "shared" / "seeds",
+}
+"""The corpora a suite may name besides the data directory's own (``corpora/NAME``)."""
+
+TUNABLE = frozenset({
+    "k", "lexical", "rrf_k", "lexical_weight", "dedup_threshold", "answer_strategy", "answer_passages",
+    "abstain_below", "history_turns", "answer_write_languages", "translate", "llm_max_tokens",
+})
+"""The settings a suite (or ``--set``) may change: how Waymark answers, never where it reads, writes or
+connects (backends, URLs, keys, paths, the policy)."""
 
 Kind = Literal["answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection", "pii", "benign",
                "rule"]
@@ -107,9 +127,11 @@ class Suite(Strict):
     suite: str = Field(min_length=1)
     description: str = ""
     corpus: str
-    """The documents the cases are about: a folder, relative to the repository root."""
+    """The documents the cases are about: one of the project's corpora (``knowledge/sample_corpus``,
+    ``evals/suites/smoke_corpus``, ``../shared/seeds``) or ``corpora/NAME``, a folder in the data directory."""
     settings: dict[str, Any] = Field(default_factory=dict)
-    """Settings for this suite's runs (e.g. ``answer_strategy: cite``), under the command line's ``--set``."""
+    """Settings for this suite's runs (e.g. ``answer_strategy: cite``), under the command line's ``--set``;
+    only those in ``TUNABLE``."""
     fake_model: FakeModel | None = None
     gates: list[Gate] = Field(default_factory=list)
     cases: list[Case] = Field(min_length=1)
@@ -120,53 +142,119 @@ class Suite(Strict):
         unique_ids([c.id for c in v])
         return v
 
-    @property
-    def corpus_path(self) -> Path:
-        return (REPO / self.corpus).resolve()
+    @field_validator("settings")
+    @classmethod
+    def _tunable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        check_tunable(v)
+        return v
+
+    @field_validator("corpus")
+    @classmethod
+    def _corpus(cls, v: str) -> str:
+        if v and v not in PROJECT_CORPORA and not _DATA_CORPUS.fullmatch(v):
+            raise ValueError(f"corpus must be one of the project's corpora ({', '.join(PROJECT_CORPORA)}) or "
+                             "corpora/NAME, a folder in the data directory; not another path")
+        return v
+
+    def corpus_path(self, data_dir: Path) -> Path:
+        """The corpus folder, which must stay inside the project's corpora or ``data_dir/corpora``."""
+        if self.corpus in PROJECT_CORPORA:
+            return PROJECT_CORPORA[self.corpus].resolve()
+        root = (data_dir / "corpora").resolve()
+        folder = (data_dir / self.corpus).resolve()
+        if not _DATA_CORPUS.fullmatch(self.corpus) or not folder.is_relative_to(root):
+            raise SuiteError(f"suite {self.suite}: corpus {self.corpus!r} is not a corpus Waymark may read")
+        return folder
+
+
+_DATA_CORPUS = re.compile(r"corpora/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def check_tunable(settings: dict[str, Any]) -> None:
+    bad = sorted(set(settings) - TUNABLE)
+    if bad:
+        raise ValueError(f"these settings cannot be set by a suite: {', '.join(bad)} (only answering settings: "
+                         f"{', '.join(sorted(TUNABLE))})")
 
 
 class SuiteError(ValueError):
     """A suite file that cannot be used, with a message naming the file, the case and the field."""
 
 
+NOT_SUITES = frozenset({"guardrails"})
+"""Files in ``evals/suites`` that are not suites: the guardrail figures' own case list."""
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.stem for p in SUITES.iterdir()
+                  if p.suffix in (".yaml", ".yml", ".jsonl") and p.stem not in NOT_SUITES)
+
+
+def shipped_path(name: str) -> Path | None:
+    """The file of the suite shipped as ``name`` (``smoke``, ``golden``), if there is one."""
+    if name in NOT_SUITES or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        return None
+    return next((SUITES / f"{name}{ext}" for ext in (".yaml", ".yml", ".jsonl") if (SUITES / f"{name}{ext}").is_file()),
+                None)
+
+
 def resolve(name_or_path: str) -> Path:
-    """A shipped suite's name (``smoke``, ``golden``) or a file."""
+    """A shipped suite's name (``smoke``, ``golden``) or a file (the command line only)."""
+    found = shipped_path(name_or_path)
+    if found is not None:
+        return found
     path = Path(name_or_path)
     if path.is_file():
         return path
-    for ext in (".yaml", ".yml", ".jsonl"):
-        if (SUITES / f"{name_or_path}{ext}").is_file():
-            return SUITES / f"{name_or_path}{ext}"
-    shipped = sorted(p.stem for p in SUITES.glob("*.y*ml"))
-    raise SuiteError(f"no suite file {name_or_path!r} (shipped suites: {', '.join(shipped)})")
+    raise SuiteError(f"no suite file {name_or_path!r} (shipped suites: {', '.join(shipped_names())})")
 
 
 def load(name_or_path: str) -> tuple[Suite, str]:
     """(the suite, the sha256 of its file): the hash goes into every run's fingerprint."""
     path = resolve(name_or_path)
-    raw = path.read_bytes()
     try:
-        if path.suffix == ".jsonl":
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+    return parse(raw, str(path), path.stem, jsonl=path.suffix == ".jsonl"), hashlib.sha256(raw).hexdigest()
+
+
+def parse(raw: bytes, source: str, stem: str = "suite", jsonl: bool = False) -> Suite:
+    """A suite from a file's bytes; ``SuiteError`` names ``source`` and the place of each problem."""
+    data: Any = None
+    try:
+        if jsonl:
             rows = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-            head = rows.pop(0) if rows and "suite" in rows[0] else {"suite": path.stem, "corpus": ""}
-            data: Any = {**head, "cases": rows}
+            head = rows.pop(0) if rows and isinstance(rows[0], dict) and "suite" in rows[0] else {
+                "suite": stem, "corpus": ""}
+            data = {**head, "cases": rows}
         else:
             data = yaml.safe_load(raw.decode("utf-8"))
-        return Suite.model_validate(data), hashlib.sha256(raw).hexdigest()
+        return Suite.model_validate(data)
     except (ValidationError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SuiteError(f"{path}: {_explain(e, data if 'data' in locals() else None)}") from e
+        raise SuiteError(f"{source}: {_explain(e, data)}") from None
 
 
 def _explain(e: Exception, data: Any) -> str:
+    """What is wrong, by place (case, field, line, column), never by quoting the file."""
+    if isinstance(e, yaml.YAMLError):
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return f"{where}not valid YAML ({getattr(e, 'problem', None) or 'unreadable'})"
+    if isinstance(e, json.JSONDecodeError):
+        return f"line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
+    if isinstance(e, UnicodeDecodeError):
+        return f"byte {e.start}: not UTF-8 text"
     if not isinstance(e, ValidationError):
-        return str(e)
+        return type(e).__name__
     lines = []
     for err in e.errors()[:8]:
         loc = list(err["loc"])
         if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int) and isinstance(data, dict):
             cases = data.get("cases") or []
             cid = cases[loc[1]].get("id") if loc[1] < len(cases) and isinstance(cases[loc[1]], dict) else None
-            loc[1] = f"{loc[1]} ({cid})" if cid else loc[1]
+            shown = isinstance(cid, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}", cid)
+            loc[1] = f"{loc[1]} ({cid})" if shown else loc[1]  # an id that looks like an id, nothing else
         lines.append(f"{'.'.join(str(x) for x in loc) or 'suite'}: {err['msg']}")
     return "; ".join(lines)
 

@@ -7,16 +7,22 @@ policy's message in the asker's language; ``redact`` goes on with the rail's cle
 ``warn`` and ``log`` go on, recorded. Fail closed: a rail that raises is recorded as ``error``
 and blocks, and so does a ``redact`` rail that cannot clean the text. Every decision is
 recorded with the policy's version.
+
+Personal data is redacted from a question before its first rail runs, whatever the policy says
+(``guardrails.redaction``): a rail that blocks early (``max_length``, ``invisible_unicode``) can never
+leave the question as typed in the record. The ``pii`` rail still decides what its finding means
+(block the question, or go on without the data).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from assistant.answer import Citation, GuardrailRecord, Stage
 from guardrails.policy import Policy, PolicyError, RailSpec
 from guardrails.rail import Context, Decision, Guardrail, MessageKey, Tools, registry
+from guardrails.redaction import redact_personal_data
 from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
@@ -37,6 +43,7 @@ class PolicyRails:
                 except Exception as exc:
                     raise PolicyError(f"policy {policy.label}: {stage}[{i}] ({spec.rail}) cannot start: {exc}") from exc
             self.rails[stage] = built
+        self.partial = [(spec, rail) for spec, rail in self.rails["output"] if registry()[spec.rail].partial]
 
     @property
     def policy_version(self) -> str:
@@ -47,8 +54,9 @@ class PolicyRails:
 
     def check_input(self, question: str, language: str) -> StageResult:
         scope = self.policy.scope
-        return self.run("input", question, Context("input", language, scope=scope.description,
-                                                   in_scope=scope.in_scope, out_of_scope=scope.out_of_scope))
+        return self.run("input", redact_personal_data(question).text,
+                        Context("input", language, scope=scope.description, in_scope=scope.in_scope,
+                                out_of_scope=scope.out_of_scope))
 
     def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
         """Each passage through the retrieval rails: one that fails a ``block`` rail (or whose rail
@@ -64,16 +72,22 @@ class PolicyRails:
                 kept.append(hit)
         return PassageResult(kept, records)
 
+    def check_partial(self, answer: str, cited: Collection[int], passages: Sequence[SearchHit],
+                      language: str) -> StageResult:
+        return self.run("output", answer, self._output_context(cited, passages, language), self.partial)
+
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult:
-        cited = {c.n for c in citations}
-        texts = [p.text for n, p in enumerate(passages, 1) if n in cited] or [p.text for p in passages]
-        disclaimer = self.policy.message("disclaimer", language)
-        return self.run("output", answer, Context("output", language, passages=texts, disclaimer=disclaimer))
+        return self.run("output", answer, self._output_context({c.n for c in citations}, passages, language))
 
-    def run(self, stage: Stage, text: str, context: Context) -> StageResult:
+    def _output_context(self, cited: Collection[int], passages: Sequence[SearchHit], language: str) -> Context:
+        texts = [p.text for n, p in enumerate(passages, 1) if n in cited] or [p.text for p in passages]
+        return Context("output", language, passages=texts, disclaimer=self.policy.message("disclaimer", language))
+
+    def run(self, stage: Stage, text: str, context: Context,
+            rails: Sequence[tuple[RailSpec, Guardrail]] | None = None) -> StageResult:
         result = StageResult(text)
-        for spec, rail in self.rails[stage]:
+        for spec, rail in self.rails[stage] if rails is None else rails:
             try:
                 decision = rail.check(result.text, context)
             except Exception as exc:  # fail closed

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -27,6 +28,12 @@ from guardrails.rail import MessageKey, registry
 Action = Literal["block", "redact", "warn", "log"]
 """What a failing rail does: stop the question or answer, clean the text and go on, go on with a
 warning recorded, or only record."""
+
+SUITE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+"""How a gate names an eval suite: a name, never a path."""
+
+ENFORCING: frozenset[Action] = frozenset({"block", "redact"})
+"""The actions with which a required rail counts as kept."""
 
 DEFAULT_MESSAGES: dict[MessageKey, str] = {
     "blocked": "I can't help with that request.",
@@ -75,7 +82,7 @@ class RailSpec(_Strict):
             registry()[info.data["rail"]].params.model_validate(v)
         except ValidationError as exc:
             raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                                       + (f" (got {e['input']!r})" if e["type"] != "missing" else "")
+                                       + (f" (got {_short(e['input'])})" if e["type"] != "missing" else "")
                                        for e in exc.errors())) from None
         return v
 
@@ -120,10 +127,11 @@ class Policy(_Strict):
     input: list[InputRail] = Field(default_factory=list)
     retrieval: list[RetrievalRail] = Field(default_factory=list)
     output: list[OutputRail] = Field(default_factory=list)
-    gate: list[str] = Field(default_factory=list, description=(
+    gate: list[Annotated[str, Field(pattern=SUITE_NAME)]] = Field(default_factory=list, description=(
         "Eval suites run before this policy is put in force, under the policy in force and under this "
-        "one (a shipped suite's name, a suite file, or 'rules': this policy's own rules as cases); a "
-        "gated regression refuses the activation unless overridden with a reason."))
+        "one, besides the admin's minimum gate: names of shipped suites (smoke, golden), of suites in "
+        "the data directory's suite store, or 'rules' (this policy's own rules as cases); never file "
+        "paths. A gated regression refuses the activation unless overridden with a reason."))
     messages: dict[str, Messages] = Field(default_factory=dict,
                                           description="By language code (en, fr, da, he, ...).")
 
@@ -191,9 +199,20 @@ class Policy(_Strict):
     def rails(self, stage: Stage) -> list[RailSpec]:
         return list(getattr(self, stage))
 
+    def missing_rails(self, required: Sequence[str]) -> list[str]:
+        """The ``required`` input rails this policy lacks, or runs with an action that does not enforce."""
+        kept = {r.rail for r in self.input if r.action in ENFORCING}
+        return [name for name in required if name not in kept]
+
 
 class PolicyError(ValueError):
     """A policy that cannot be used; the message names each problem, with its line."""
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A value for an error message: its repr, cut (a draft can expand to millions of characters)."""
+    text = repr(value) if not isinstance(value, (dict, list)) else f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:

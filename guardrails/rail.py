@@ -133,6 +133,9 @@ class RailType:
     params: type[Params]
     build: Callable[[Any, Tools], Guardrail]
     doc: str = field(default="")
+    partial: bool = True
+    """It can judge part of an output (an answer as it streams): rails that add to the text, or that ask a
+    model, judge only the whole answer."""
 
 
 REGISTRY: dict[str, RailType] = {}
@@ -140,8 +143,10 @@ REGISTRY: dict[str, RailType] = {}
 G = TypeVar("G")
 
 
-def guardrail(name: str, stages: Sequence[Stage], params: type[Params] = Params) -> Callable[[G], G]:
-    """Register a rail class under ``name``; it is built as ``cls(params, tools)`` from a policy."""
+def guardrail(name: str, stages: Sequence[Stage], params: type[Params] = Params,
+              partial: bool = True) -> Callable[[G], G]:
+    """Register a rail class under ``name``; it is built as ``cls(params, tools)`` from a policy.
+    ``partial=False``: at the output stage it judges only whole answers, never one as it streams."""
 
     def register(cls: G) -> G:
         if name in REGISTRY:
@@ -149,7 +154,8 @@ def guardrail(name: str, stages: Sequence[Stage], params: type[Params] = Params)
         cls.name = name  # type: ignore[attr-defined]
         cls.stages = frozenset(stages)  # type: ignore[attr-defined]
         REGISTRY[name] = RailType(name, frozenset(stages), params, cls,  # type: ignore[arg-type]
-                                  ((getattr(cls, "__doc__", "") or "").strip().splitlines() or [""])[0])
+                                  ((getattr(cls, "__doc__", "") or "").strip().splitlines() or [""])[0],
+                                  partial)
         return cls
 
     return register

@@ -13,7 +13,8 @@ import difflib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,10 @@ from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
 log = logging.getLogger(__name__)
+
+ANY = object()
+"""``expected=ANY``: activate whatever is in force now (no check that it did not move); else ``expected``
+is a version id, or None for "no policy in force"."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -101,15 +106,15 @@ class PolicyStore:
 
     # --- changing -----------------------------------------------------------------------------
     def activate(self, content: str, author: str, reason: str, source: str = "<policy>",
-                 check: Callable[[Policy], object] | None = None) -> Version:
+                 check: Callable[[Policy], object] | None = None, expected: object = ANY) -> Version:
         """Validate ``content`` (and ``check`` it, e.g. that its rails start), store it as a new version
         unless it is the active one already, and put it in force. Raises ``PolicyError`` and changes
-        nothing when it is invalid."""
+        nothing when it is invalid, and ``StaleDraft`` when ``expected`` (the version in force the
+        caller checked it against) is no longer in force: one of two racing activations wins."""
         policy = _checked(Policy.from_yaml(content, source), reason, check)
         now = _now()
-        with self._db() as db:
-            current = db.execute("SELECT v.id, v.content FROM activations a JOIN versions v ON v.id = a.version "
-                                 "ORDER BY a.id DESC LIMIT 1").fetchone()
+        with closing(self._db()) as db, db:
+            current = _in_force(db, expected)
             if current is not None and current["content"] == content:
                 return self.get(int(current["id"]))
             cur = db.execute("INSERT INTO versions (name, label, digest, content, author, reason, created) "
@@ -120,10 +125,12 @@ class PolicyStore:
         return self.get(version)
 
     def rollback(self, version: int, author: str, reason: str,
-                 check: Callable[[Policy], object] | None = None) -> Version:
-        """Put an earlier version in force again (recorded as a new activation)."""
+                 check: Callable[[Policy], object] | None = None, expected: object = ANY) -> Version:
+        """Put an earlier version in force again (recorded as a new activation); ``expected`` as for
+        ``activate``."""
         _checked(self.get(version).policy(), reason, check)
-        with self._db() as db:
+        with closing(self._db()) as db, db:
+            _in_force(db, expected)
             _activation(db, version, author, reason, _now())
         return self.get(version)
 
@@ -139,6 +146,31 @@ def _checked(policy: Policy, reason: str, check: Callable[[Policy], object] | No
     if check is not None:
         check(policy)
     return policy
+
+
+def _in_force(db: sqlite3.Connection, expected: object) -> sqlite3.Row | None:
+    """The version in force (id, content), in a write transaction taken now; ``StaleDraft`` unless it is
+    ``expected``."""
+    db.execute("BEGIN IMMEDIATE")  # no other activation can slip in between this check and the write
+    current: sqlite3.Row | None = db.execute(
+        "SELECT v.id, v.content FROM activations a JOIN versions v ON v.id = a.version "
+        "ORDER BY a.id DESC LIMIT 1").fetchone()
+    now = int(current["id"]) if current is not None else None
+    if expected is not ANY and now != expected:
+        raise StaleDraft(expected if isinstance(expected, int) else None, now)
+    return current
+
+
+class StaleDraft(PolicyError):
+    """The policy in force moved since the caller looked: nothing was changed."""
+
+    def __init__(self, expected: int | None, now: int | None) -> None:
+        self.expected, self.now = expected, now
+        def name(v: int | None) -> str:
+            return f"v{v}" if v is not None else "no policy"
+
+        super().__init__(f"the policy in force is now {name(now)}, not {name(expected)} as when this draft was "
+                         "prepared; nothing was changed and the draft is kept: review what changed, then try again")
 
 
 def _activation(db: sqlite3.Connection, version: int, author: str, reason: str, at: str) -> None:
@@ -189,6 +221,10 @@ class LiveRails:
 
     def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
         return self.current().check_passages(passages, language)
+
+    def check_partial(self, answer: str, cited: Collection[int], passages: Sequence[SearchHit],
+                      language: str) -> StageResult:
+        return self.current().check_partial(answer, cited, passages, language)
 
     def check_output(self, answer: str, citations: Sequence[Citation], passages: Sequence[SearchHit],
                      language: str) -> StageResult:

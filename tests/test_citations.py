@@ -14,7 +14,6 @@ from assistant.citations import (
     says_not_covered,
     unsupported_facts,
 )
-from assistant.pipeline import _SentinelGate
 from assistant.prompts import fence
 from knowledge.models import SearchHit
 
@@ -91,27 +90,6 @@ def test_build_citations_offsets_point_into_the_source() -> None:
 def test_fence_neutralises_passage_tags() -> None:
     assert "</passage>" not in fence("text </passage> <passage n='9'> more")
     assert fence("plain text") == "plain text"
-
-
-def _gate(pieces: list[str]) -> str:
-    out: list[str] = []
-    gate = _SentinelGate(out.append)
-    for p in pieces:
-        gate.feed(p)
-    gate.close()
-    return "".join(out)
-
-
-@pytest.mark.parametrize(("pieces", "shown"), [
-    (["NOT", "_COV", "ERED"], ""),
-    ([" NOT_COVERED", " really"], ""),
-    (["The ", "team ", "began [1]."], "The team began [1]."),
-    (["NOT", " really [1]"], "NOT really [1]"),
-    (["N"], "N"),
-    ([], ""),
-])
-def test_sentinel_gate(pieces: list[str], shown: str) -> None:
-    assert _gate(pieces) == shown
 
 
 def test_names_are_capitalised_words_that_do_not_open_a_sentence() -> None:

@@ -53,7 +53,7 @@ def test_ask_json_is_one_answer_document_with_verbatim_citations(sample_kb: Any,
     assert [c["n"] for c in cit] == [n] and cit[0]["source"] == "approved-tools-and-procurement.en.html"
     assert sample_texts()[cit[0]["source"]][cit[0]["start"]:cit[0]["end"]] == cit[0]["quote"]
     assert "30 days" in cit[0]["quote"]
-    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "total"}
+    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "first_release", "total"}
     request = stub.chat_requests[0]
     assert request.body["stream"] is True and request.body["model"] == "stub-model"
     assert request.headers["authorization"] == "Bearer test-key"

@@ -189,7 +189,7 @@ def test_jsonl_suites_and_shipped_suites_load(tmp_path: Path) -> None:
     golden, _ = load("golden")
     kinds = {c.kind for c in golden.cases}
     assert len(golden.cases) >= 40 and len(kinds) == 7 and len({c.language for c in golden.cases}) >= 3
-    assert all(golden.corpus_path.joinpath(s).is_file() for c in golden.cases for s in c.sources)
+    assert all(golden.corpus_path(tmp_path).joinpath(s).is_file() for c in golden.cases for s in c.sources)
     with pytest.raises(SuiteError, match=r"shipped suites: .*golden"):
         load("nope")
     assert (SUITES / "smoke.yaml").is_file()
@@ -270,13 +270,16 @@ def test_activation_is_refused_when_the_draft_drops_a_rule_unless_overridden(tmp
     first, dropped = tmp_path / "first.yaml", tmp_path / "dropped.yaml"
     first.write_text(GATED.format(version=1, terms="lobby*, referendum"), encoding="utf-8")
     dropped.write_text(GATED.format(version=2, terms="referendum"), encoding="utf-8")
-    ok = run(tmp_path, "policy", "activate", str(first), "--reason", "ban lobbying")
+    gate = {"WAYMARK_GATE_SUITES": "rules", "WAYMARK_REQUIRED_RAILS": "banned_terms"}  # the admin's minimum
+    ok = run(tmp_path, "policy", "activate", str(first), "--reason", "ban lobbying", "--based-on", "1", env=gate)
     assert ok.returncode == 0 and "rules runs 1->2: no regression" in ok.stderr
-    refused = run(tmp_path, "policy", "activate", str(dropped), "--reason", "allow lobbying")
+    refused = run(tmp_path, "policy", "activate", str(dropped), "--reason", "allow lobbying", "--based-on", "2",
+                  env=gate)
     assert refused.returncode == 1 and "rule_block_rate 1.000->0.500" in refused.stderr
     assert "the policy in force is unchanged" in refused.stderr
     assert "* v2  team@1#" in run(tmp_path, "policy", "history").stdout
-    forced = run(tmp_path, "policy", "activate", str(dropped), "--reason", "lobbying now allowed", "--override")
+    forced = run(tmp_path, "policy", "activate", str(dropped), "--reason", "lobbying now allowed", "--override",
+                 "--based-on", "2", env=gate)
     assert forced.returncode == 0
     history = run(tmp_path, "policy", "history").stdout
     assert "lobbying now allowed [gate overridden: rules runs 5->6: rule_block_rate 1.000->0.500]" in history
@@ -346,19 +349,19 @@ def test_public_sets_become_suites(tmp_path: Path, name: str, kinds: set[str]) -
     from evals.builders import build
     from evals.suite import to_yaml
 
-    full = build(name, tmp_path / f"{name}.yaml", language="de")
+    full = build(name, tmp_path, language="de")
     assert {c.kind for c in full.cases} == kinds
-    sample = build(name, tmp_path / f"{name}.yaml", limit=12, language="de")
-    again = build(name, tmp_path / f"{name}.yaml", limit=12, language="de")
+    sample = build(name, tmp_path, limit=12, language="de")
+    again = build(name, tmp_path, limit=12, language="de")
     assert len(sample.cases) == 12 and to_yaml(sample) == to_yaml(again)  # seeded: the same file twice
     path = tmp_path / f"{name}.yaml"
     path.write_text(to_yaml(sample), encoding="utf-8")
     loaded, _ = load(str(path))
-    assert loaded.corpus_path.is_dir() and len(loaded.cases) == 12
+    assert loaded.corpus_path(tmp_path).is_dir() and len(loaded.cases) == 12
     if name == "cyberseceval":
         planted = [c for c in full.cases if c.kind == "indirect_injection"]
         assert len(planted) == 55 and all(c.plant and c.canary for c in planted)
         assert len(full.cases) == 251
     if name == "xquad":
-        assert all(loaded.corpus_path.joinpath(s).is_file() for c in loaded.cases for s in c.sources)
+        assert all(loaded.corpus_path(tmp_path).joinpath(s).is_file() for c in loaded.cases for s in c.sources)
         assert len(full.cases) == 1190

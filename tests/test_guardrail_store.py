@@ -81,24 +81,38 @@ def test_the_runtime_keeps_the_last_good_policy_when_a_new_one_cannot_start(tmp_
 
 def test_policy_commands_for_champions(tmp_path: Path) -> None:
     draft = tmp_path / "draft.yaml"
-    draft.write_text(v(2, 10), encoding="utf-8")
+    draft.write_text(v(2, 10), encoding="utf-8")  # keeps none of the required rails, and blocks every question
     assert run(tmp_path, "policy", "show").stdout.startswith("v1: default@1#")  # the shipped default, stored
-    act = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--author", "Ada")
-    assert act.returncode == 0 and "v2  team@2#" in act.stdout and "Ada: pilot" in act.stdout
-    assert "note:" not in act.stderr
+    unsaid = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot")
+    assert unsaid.returncode == 1 and "--based-on 1" in unsaid.stderr and "nothing was changed" in unsaid.stderr
+    stale = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--based-on", "none")
+    assert stale.returncode == 1 and "the policy in force is now v1" in stale.stderr
+    dropped = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--based-on", "v1")
+    assert dropped.returncode == 1 and "required rails (pii, injection, invisible_unicode)" in dropped.stderr
+    regressed = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--based-on", "1",
+                    "--override-required-rails", "a closed pilot")
+    # the admin's minimum gate ran (the draft names none): refusing every in-scope example regresses the rules
+    assert regressed.returncode == 1 and "the gate regressed on rules" in regressed.stderr
+    assert "false_refusal_rate 0.000->1.000" in regressed.stderr and "smoke runs" in regressed.stderr
+    act = run(tmp_path, "policy", "activate", str(draft), "--reason", "pilot", "--author", "Ada", "--based-on", "1",
+              "--override-required-rails", "a closed pilot", "--override")
+    assert act.returncode == 0 and "v2  team@2#" in act.stdout and "Ada: pilot" in act.stdout, act.stderr
     question = "How long is an AI champion's term?"
     assert json_blocked(tmp_path, question)
     bad = tmp_path / "bad.yaml"
     bad.write_text(v(3).replace("max_length", "nope"), encoding="utf-8")
-    refused = run(tmp_path, "policy", "activate", str(bad), "--reason", "x")
+    refused = run(tmp_path, "policy", "activate", str(bad), "--reason", "x", "--based-on", "2")
     assert refused.returncode == 1 and "the policy in force is unchanged" in refused.stderr
     hist = run(tmp_path, "policy", "history").stdout
     assert "* v2  team@2#" in hist and "  v1  default@1#" in hist and "nope" not in hist
+    assert "[required rails dropped: pii, injection, invisible_unicode; admin override: a closed pilot]" in hist
     assert "+    params: {max_chars: 10}" in run(tmp_path, "policy", "diff", "1", "2").stdout
-    assert run(tmp_path, "policy", "rollback", "1", "--reason", "end of pilot").returncode == 0
+    back = run(tmp_path, "policy", "rollback", "1", "--reason", "end of pilot", "--based-on", "2")
+    assert back.returncode == 0, back.stderr
     assert not json_blocked(tmp_path, question)
     assert run(tmp_path, "policy", "show", "2", "--full").stdout == v(2, 10)
-    fixed = run(tmp_path, "policy", "rollback", "2", "--reason", "x", env={"WAYMARK_POLICY": "strict"})
+    fixed = run(tmp_path, "policy", "rollback", "2", "--reason", "x", "--based-on", "1", "--override",
+                "--override-required-rails", "pilot again", env={"WAYMARK_POLICY": "strict"})
     assert fixed.returncode == 0 and "WAYMARK_POLICY=strict fixes the policy in use" in fixed.stderr
 
 

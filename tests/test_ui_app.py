@@ -4,8 +4,11 @@ and the scripted fake model; the knowledge base, policy store, audit record and 
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -13,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.settings import Settings
 from assistant.users import ACCESS, ROLES, UserStore
+from guardrails.policy import Policy
 from ui import services as ui_services
 
 UI = Path(__file__).resolve().parents[1] / "ui"
@@ -59,9 +63,22 @@ def page_as(svc: ui_services.Services, page: str, role: str | None) -> AppTest:
     return at.run()
 
 
+def plain(markdown: str) -> str:
+    """What a label shows: the app escapes every markdown character of untrusted text."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def shown_html(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html")]
+
+
 def texts(at: AppTest) -> str:
-    return " ".join([*(t.value for t in at.title), *(m.value for m in at.markdown), *(e.value for e in at.error),
-                     *(s.value for s in at.success), *(c.value for c in at.caption), *(w.value for w in at.warning)])
+    """Everything a page shows as text (labels unescaped, HTML blocks as their text)."""
+    blocks = [html.unescape(re.sub(r"<[^>]+>", " ", body)) for body in shown_html(at)]
+    return " ".join([*(t.value for t in at.title), *(plain(m.value) for m in at.markdown),
+                     *(plain(e.value) for e in at.error), *(plain(s.value) for s in at.success),
+                     *(plain(c.value) for c in at.caption), *(plain(w.value) for w in at.warning),
+                     *(plain(i.value) for i in at.info), *blocks])
 
 
 def test_a_wrong_password_is_refused(svc: ui_services.Services) -> None:
@@ -93,7 +110,7 @@ def test_a_civil_servant_asks_reads_a_cited_answer_and_rates_it(svc: ui_services
     assert "Ask Waymark" in texts(at)
     at = at.chat_input[0].set_value("When was the Open Innovation Team set up? Mail jo@example.org").run()
     assert "The team was set up in 2016 [1]." in texts(at)
-    assert [e.label for e in at.expander] == ["[1] Open Innovation Team › About"]
+    assert [plain(e.label) for e in at.expander] == ["[1] Open Innovation Team › About"]
     [entry] = svc.audit.entries(user="ada")
     assert "jo@example.org" not in entry.answer.model_dump_json()  # the record holds the redacted question
     at.radio[0].set_value("👎 No")
@@ -106,27 +123,103 @@ def test_a_civil_servant_asks_reads_a_cited_answer_and_rates_it(svc: ui_services
     assert svc.audit.conversations("ada")[0][2].startswith("When was the Open Innovation Team set up? Mail [EMAIL]")
 
 
+def button(at: AppTest, label: str) -> AppTest:
+    return next(b for b in at.button if b.label == label).click().run()
+
+
+def editor(at: AppTest) -> Any:
+    return next(t for t in at.text_area if t.label == "Draft policy (YAML)")
+
+
 def test_a_champion_edits_validates_tries_and_activates_a_policy(svc: ui_services.Services) -> None:
     at = signed_in("cham").switch_page("pages/policy.py").run()
-    editor = next(t for t in at.text_area if t.label == "Draft policy (YAML)")
-    good = editor.value.replace("gate: [rules, smoke]\n", "")
-    at = editor.set_value(good.replace("input:", "inputs:", 1)).run()
+    good = editor(at).value.replace("gate: [rules, smoke]\n", "")  # the draft names no gate: the minimum runs
+    at = editor(at).set_value(good.replace("input:", "inputs:", 1)).run()
     assert "inputs" in texts(at) and "Extra inputs are not permitted" in texts(at)  # the error, with its field
-    editor = next(t for t in at.text_area if t.label == "Draft policy (YAML)")
-    at = editor.set_value(good).run()
-    assert "Valid: default@1#" in texts(at)
+    at = editor(at).set_value(good).run()
+    assert "Valid: default@1#" in texts(at) and "Gate suites: rules, smoke" in texts(at)
     terms = next(t for t in at.text_area if t.label.startswith("Banned topics"))
     terms.set_value("lobby*")
-    at = next(b for b in at.button if b.label == "Apply to the draft").click().run()
+    at = button(at, "Apply to the draft")
     assert "lobby*" in at.session_state["draft"]
-    at.text_input(key="drive-q").input("Can you help me with lobbying?")
-    at = next(b for b in at.button if b.label == "Answer under the draft").click().run()
+    at.text_input(key="drive-q").input("Can you help me with lobbying? Mail jo@example.org")
+    at = button(at, "Answer under the draft")
     assert "**blocked**" in texts(at)
+    [drive] = svc.audit.entries(test_drives=True)  # the test drive is in the audit record, marked, redacted
+    assert drive.test_drive == Policy.from_yaml(at.session_state["draft"]).digest and drive.user == "cham"
+    assert "jo@example.org" not in drive.answer.model_dump_json() and svc.audit.entries() == []
     at = at.text_input(key="reason").input("ban lobbying questions").run()  # the button waits for a reason
-    at = next(b for b in at.button if b.label == "Activate").click().run()
-    assert "(v2)" in " ".join(x.value for x in at.success)
+    at = button(at, "Activate")
+    assert "Run the gate for this draft first." in texts(at) and svc.policies.active_id() == 1
+    at = button(at, "Run the gate")
+    assert "rules runs 1->2: no regression" in texts(at) and "smoke runs 3->4: no regression" in texts(at)
+    at = button(at, "Activate")
+    assert "(v2)" in texts(at)
     active = svc.policies.active()
     assert active is not None and "lobby*" in active.content and active.reason == "ban lobbying questions"
+
+
+def test_a_champion_cannot_drop_a_required_rail_but_an_admin_can_with_a_recorded_reason(
+        svc: ui_services.Services) -> None:
+    at = signed_in("cham").switch_page("pages/policy.py").run()
+    text = editor(at).value
+    dropped = text.replace("  - rail: pii\n    action: redact\n", "", 1)
+    assert dropped != text
+    at = editor(at).set_value(dropped).run()
+    assert "drops or stops enforcing required rails: pii" in texts(at)
+    at = button(at.text_input(key="reason").input("fewer rails").run(), "Run the gate")
+    at = button(at, "Activate")
+    assert "only an admin can override" in texts(at) and svc.policies.active_id() == 1
+    at = signed_in("root").switch_page("pages/policy.py").run()  # the admin, with the same draft text
+    at = editor(at).set_value(dropped).run()
+    at = at.text_input(key="required-override").input("pilot without the PII rail, agreed with the DPO").run()
+    at = button(at.text_input(key="reason").input("fewer rails").run(), "Run the gate")
+    at = button(at, "Activate")
+    active = svc.policies.active()
+    assert "(v2)" in texts(at) and active is not None
+    assert "required rails dropped: pii; admin override: pilot without the PII rail" in active.reason
+
+
+def test_a_draft_overtaken_by_another_activation_is_refused_kept_and_its_gate_result_is_void(
+        svc: ui_services.Services) -> None:
+    at = signed_in("cham").switch_page("pages/policy.py").run()
+    mine = editor(at).value + "# mine\n"
+    at = button(editor(at).set_value(mine).run(), "Run the gate")
+    assert "no regression" in texts(at)
+    other = svc.policies.get(1).content + "# another champion's\n"
+    svc.policies.activate(other, "bob", "meanwhile")  # v2, by someone else, while this page is open
+    at = button(at.text_input(key="reason").input("mine").run(), "Activate")
+    assert "changed since this draft was started (from v1 to v2)" in texts(at)
+    assert "for another draft or another policy in force" in texts(at)  # the cached gate result is void
+    assert "Run the gate for this draft first." in texts(at) and svc.policies.active_id() == 2
+    at = button(button(at, "Run the gate"), "Activate")  # a fresh gate, but the draft was made against v1
+    assert "your draft is kept: the policy in force is now v2, not v1" in texts(at)
+    assert svc.policies.active_id() == 2
+    assert (svc.settings.data_dir / "drafts" / "cham.yaml").read_text(encoding="utf-8") == mine  # nothing lost
+    at = button(at, "Rebase my draft on the policy in force")
+    at = button(button(at, "Run the gate"), "Activate")
+    active = svc.policies.active()
+    assert "(v3)" in texts(at) and active is not None and active.content == mine
+
+
+def test_a_rollback_in_the_studio_runs_the_gate_and_keeps_required_rails(svc: ui_services.Services) -> None:
+    v1 = svc.policies.get(1).content
+    weak = v1.replace("  - rail: pii\n    action: redact\n", "", 1)
+    svc.policies.activate(weak, "root", "admin override earlier")  # v2: no pii rail
+    svc.policies.activate(v1 + "# v3\n", "root", "back to full")  # v3
+    at = signed_in("cham").switch_page("pages/policy.py").run()
+    back = next(s for s in at.selectbox if s.label == "Roll back to version")
+    at = back.set_value(2).run()
+    at = at.text_input(key="rollback-reason").input("undo").run()
+    assert "drops or stops enforcing required rails: pii" in texts(at)
+    runs = len(svc.runs.list())
+    at = button(at, "Roll back")
+    assert "only an admin can override" in texts(at) and svc.policies.active_id() == 3
+    back = next(s for s in at.selectbox if s.label == "Roll back to version")
+    at = back.set_value(1).run()
+    at = button(at.text_input(key="rollback-reason").input("undo").run(), "Roll back")
+    assert "In force: default" in texts(at) and svc.policies.active_id() == 1
+    assert len(svc.runs.list()) == runs + 4  # rules and smoke, under v3 and under v1
 
 
 def test_an_evaluator_runs_the_smoke_suite_and_sees_its_trend(svc: ui_services.Services) -> None:
@@ -155,3 +248,67 @@ def test_a_champion_lists_and_removes_documents(svc: ui_services.Services) -> No
     at.multiselect[0].set_value(["champions.en.md"])
     at = next(b for b in at.button if b.label == "Remove the selected documents").click().run()
     assert "Documents (1)" in " ".join(s.value for s in at.subheader)
+
+
+HOSTILE = ("![pixel](https://evil.example/q.png?d=1) <img src=https://evil.example/h.png> "
+           "[click](https://evil.example/l) https://evil.example/bare www.evil.example "
+           "<script>alert(1)</script> **bold** # heading")
+
+
+def _markup_problems(at: AppTest) -> list[str]:
+    """Every image, off-site link or raw HTML element that a page's markdown or HTML blocks would draw."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    found: list[str] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = " ".join(v or "" for _, v in attrs)
+            if tag in ("img", "script", "iframe", "object", "embed", "style") or "evil.example" in values or \
+                    any(k.startswith("on") for k, _ in attrs):
+                found.append(f"<{tag} {values}>")
+
+    md = MarkdownIt("commonmark", {"html": True})
+    sources = [*(m.value for m in at.markdown), *(c.value for c in at.caption), *(t.value for t in at.title),
+               *(h.value for h in at.header), *(s.value for s in at.subheader), *(e.label for e in at.expander),
+               *(e.value for e in at.error), *(w.value for w in at.warning), *(i.value for i in at.info),
+               *(s.value for s in at.success)]
+    for source in sources:
+        Tags().feed(md.render(source))
+        if re.search(r"https?://|www\.", source):  # GitHub-flavoured markdown would make it a link
+            found.append(f"autolink in {source[:80]!r}")
+    for body in shown_html(at):
+        Tags().feed(body)
+    return found
+
+
+def test_hostile_text_is_shown_as_text_on_every_page(svc: ui_services.Services) -> None:
+    from assistant.answer import Answer
+
+    hostile = Answer(question=HOSTILE, answer=HOSTILE, status="answered", language="en", model="m",
+                     policy_version="p", trace_id="t1", reason=None)
+    entry = svc.audit.record(hostile, "ada", "c1")
+    svc.audit.rate(entry, "ada", "down", comment=HOSTILE, expected=HOSTILE)
+    active = svc.policies.active()
+    assert active is not None
+    svc.policies.activate(active.content.replace("owner:", "# changed\nowner:", 1), HOSTILE[:60], HOSTILE)
+    pages = [("ada", None), ("root", "pages/audit.py"), ("cham", "pages/policy.py"), ("eve", "pages/evaluations.py"),
+             ("cham", "pages/knowledge.py")]
+    for name, page in pages:
+        at = signed_in(name)
+        if page:
+            at = at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert _markup_problems(at) == [], page
+    at = signed_in("root").switch_page("pages/audit.py").run()
+    assert "evil.example/q.png" in texts(at)  # not vacuous: the hostile text is there, as text
+
+
+def test_the_shipped_streamlit_config_hides_errors_and_listens_on_loopback() -> None:
+    import tomllib
+
+    config = tomllib.loads((UI.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"]["address"] == "127.0.0.1" and config["server"]["enableXsrfProtection"] is True

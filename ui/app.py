@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.users import Page, allowed
+from ui.render import label
 from ui.session import current_user, oidc_configured, sign_in_form
 
+st.set_option("client.showErrorDetails", "none")  # also in .streamlit/config.toml: no traceback reaches a browser
 st.set_page_config(page_title="Waymark", page_icon=":material/explore:", layout="wide")
 
 PAGES: dict[Page, st.Page] = {
@@ -25,7 +27,7 @@ if user is None:
     st.stop()
 assert user is not None
 with st.sidebar:
-    st.write(f"Signed in as **{user.name}** ({user.role.replace('_', ' ')})")
+    st.write(f"Signed in as **{label(user.name)}** ({user.role.replace('_', ' ')})")
     if st.button("Sign out"):
         st.session_state.clear()
         if oidc_configured() and getattr(st.user, "is_logged_in", False):

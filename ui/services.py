@@ -57,6 +57,18 @@ class Services:
             self._pipeline = build_pipeline(self.settings, self.kb, self.llm)
         return self._pipeline
 
+    def link_domains(self) -> tuple[str, ...]:
+        """The hosts an answer may link to: the policy in force's markdown rail's (none without one)."""
+        try:
+            active = self.policies.active()
+            policy = active.policy() if active else None
+        except Exception:  # an unreadable version: no links at all
+            return ()
+        for spec in policy.output if policy else []:
+            if spec.rail == "markdown":
+                return tuple(str(d) for d in spec.params.get("allowed_domains", []))
+        return ()
+
     def pipeline_for(self, policy: Policy) -> Pipeline:
         """The same pipeline judged by ``policy`` instead (a draft's test drive)."""
         from assistant.pipeline import Pipeline

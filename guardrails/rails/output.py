@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from typing import ClassVar
-from urllib.parse import urlparse
 
 from pydantic import Field
 
 from assistant.citations import unsupported_facts
 from assistant.prompts import CANARY, SYSTEM_PROMPTS
+from guardrails import markdown
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
 
 _SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+(?:\s*\[\d+\])*|\n|$)")
@@ -92,57 +92,26 @@ class MarkdownParams(Params):
     """Link targets allowed (a domain also allows its subdomains, e.g. gov.uk allows www.gov.uk)."""
 
 
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)]*)\)")
-_LINK = re.compile(r"(?<!!)\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>|(?<![(\w])(https?://[^\s<>()\]]+)")
-_HTML = re.compile(r"<(?!https?://)/?[a-zA-Z][^<>]*>")
-
-
 @guardrail("markdown", stages=["output"], params=MarkdownParams)
 class Markdown:
-    """Removes images, links outside the allowed domains (keeping their text) and raw HTML."""
+    """Removes images, links outside the allowed domains (keeping their text) and raw HTML, as a
+    CommonMark parser reads them (``guardrails.markdown``)."""
 
     message: ClassVar[MessageKey] = "unsafe_output"
 
     def __init__(self, params: MarkdownParams, tools: Tools) -> None:
         self.params = params
 
-    def allowed(self, url: str) -> bool:
-        host = (urlparse(url).hostname or "").casefold()
-        return bool(host) and any(host == d or host.endswith("." + d) for d in self.params.allowed_domains)
-
     def check(self, text: str, context: Context) -> Decision:
-        removed: list[str] = []
-
-        def image(m: re.Match[str]) -> str:
-            removed.append("image")
-            return m.group(1)
-
-        def link(m: re.Match[str]) -> str:
-            if self.allowed(m.group(2)):
-                return m.group(0)
-            removed.append("link")
-            return m.group(1)
-
-        def bare(m: re.Match[str]) -> str:
-            url = m.group(1) or m.group(2)
-            if self.allowed(url):
-                return m.group(0)
-            removed.append("link")
-            return "[link removed]"
-
-        def html(m: re.Match[str]) -> str:
-            removed.append("html")
-            return ""
-
-        cleaned = _HTML.sub(html, _AUTOLINK.sub(bare, _LINK.sub(link, _IMAGE.sub(image, text))))
+        removed = markdown.findings(text, self.params.allowed_domains)
         if not removed:
             return Decision.ok(0.0)
         kinds = ", ".join(f"{k}×{removed.count(k)}" for k in dict.fromkeys(removed))
+        cleaned = markdown.clean(text, self.params.allowed_domains)
         return Decision("fail", float(len(removed)), f"removed {kinds}", cleaned)
 
 
-@guardrail("disclaimer", stages=["output"])
+@guardrail("disclaimer", stages=["output"], partial=False)  # it adds to the answer: whole answers only
 class Disclaimer:
     """Closes every answer with the policy's disclaimer message, in the asker's language."""
 

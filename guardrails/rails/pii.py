@@ -145,9 +145,13 @@ def redact(text: str, findings: list[Finding]) -> str:
     return "".join([*parts, text[last:]])
 
 
-def _counts(findings: list[Finding]) -> Iterator[str]:
-    for entity in dict.fromkeys(f.entity for f in findings):
-        yield f"{entity}×{sum(1 for f in findings if f.entity == entity)}"
+LABEL = re.compile(r"\[(" + "|".join(e.upper() for e in ALL) + r")\]")
+"""The label a redacted finding leaves, e.g. ``[EMAIL]``."""
+
+
+def _counts(entities: list[Entity]) -> Iterator[str]:
+    for entity in dict.fromkeys(entities):
+        yield f"{entity}×{entities.count(entity)}"
 
 
 class PiiParams(Params):
@@ -158,7 +162,8 @@ class PiiParams(Params):
 class Pii:
     """Finds personal data (email, phone, NI and NHS numbers, postcodes, cards, IBANs, IP addresses,
     names after a title, introduction or salutation); action redact replaces each with a label such
-    as [EMAIL]."""
+    as [EMAIL]. A question reaches the rails already redacted (``guardrails.redaction``): there, the
+    labels count as the personal data they replaced, so action block still refuses it."""
 
     message: ClassVar[MessageKey] = "personal_data"
 
@@ -167,6 +172,10 @@ class Pii:
 
     def check(self, text: str, context: Context) -> Decision:
         findings = find(text, self.params.entities)
-        if not findings:
+        entities = [f.entity for f in findings]
+        if context.stage == "input":
+            labelled = [m.group(1).lower() for m in LABEL.finditer(text)]
+            entities += [e for e in self.params.entities if e in labelled for _ in range(labelled.count(e))]
+        if not entities:
             return Decision.ok(0.0)
-        return Decision("fail", float(len(findings)), ", ".join(_counts(findings)), redact(text, findings))
+        return Decision("fail", float(len(entities)), ", ".join(_counts(entities)), redact(text, findings))

@@ -3,41 +3,36 @@ Each user's conversations are kept in the audit record."""
 
 from __future__ import annotations
 
-from html import escape
-
 import streamlit as st
 
 from assistant.answer import Answer
 from assistant.audit import Entry, new_conversation
 from assistant.events import STAGES, Events
-from assistant.messages import notices
+from assistant.messages import message, notices
+from guardrails.markdown import plain_html
+from ui import render as show
 from ui.services import services
 from ui.session import require
 
 user = require("chat")
-audit = services().audit
-RTL = {"he", "ar", "fa", "ur", "yi"}
-
-
-def show(text: str, language: str) -> None:
-    direction = "rtl" if language in RTL else "ltr"
-    st.markdown(f'<div dir="{direction}">{escape(text)}</div>', unsafe_allow_html=True)
+svc = services()
+audit = svc.audit
 
 
 def render(answer: Answer) -> None:
     for notice in notices(answer):
-        st.info(notice)
+        st.info(show.label(notice))
     if answer.status in ("blocked", "error"):
-        st.warning(answer.answer)
+        st.warning(show.label(answer.answer))
     else:
-        show(answer.answer, answer.language)
+        show.answer(answer.answer, answer.language, svc.link_domains())
     for c in answer.citations:
         where = f" › {c.section}" if c.section else ""
-        with st.expander(f"[{c.n}] {c.title}{where}"):
-            show(c.quote, c.language)
-            st.caption(f"{c.source}, characters {c.start}-{c.end}")
+        with st.expander(show.label(f"[{c.n}] {c.title}{where}")):
+            show.text(c.quote, c.language)
+            st.caption(show.label(f"{c.source}, characters {c.start}-{c.end}"))
     if answer.status == "abstained" and answer.closest:
-        st.caption("Closest documents: " + "; ".join(r.title for r in answer.closest))
+        st.caption(show.label("Closest documents: " + "; ".join(r.title for r in answer.closest)))
 
 
 def feedback(entry: Entry) -> None:
@@ -54,15 +49,21 @@ def feedback(entry: Entry) -> None:
 
 
 class Streamed(Events):
-    def __init__(self, status: object, box: object) -> None:
-        self.status, self.box, self.pieces = status, box, ""
+    """Released (checked) text only, shown as plain text until the whole answer is rendered."""
+
+    def __init__(self, status: object, box: object, language: str = "en") -> None:
+        self.status, self.box, self.pieces, self.language = status, box, "", language
 
     def stage(self, name: str) -> None:
         self.status.update(label=STAGES.get(name, name) + "...")  # type: ignore[attr-defined]
 
     def text(self, piece: str) -> None:
         self.pieces += piece
-        self.box.markdown(escape(self.pieces))  # type: ignore[attr-defined]
+        self.box.html(f'<div class="waymark-text">{plain_html(self.pieces)}</div>')  # type: ignore[attr-defined]
+
+    def retract(self, note: str | None) -> None:
+        self.pieces = ""
+        self.box.warning(show.label(note or message("retracted", self.language)))  # type: ignore[attr-defined]
 
 
 conversation: str = st.session_state.setdefault("conversation", new_conversation())
@@ -74,7 +75,7 @@ with st.sidebar:
     if past:
         st.caption("Your conversations")
         for conv, started, first in past[:10]:
-            if st.button(f"{started[:10]} · {first[:40]}", key=f"conv-{conv}"):
+            if st.button(show.label(f"{started[:10]} · {first}", 50), key=f"conv-{conv}"):
                 st.session_state["conversation"] = conv
                 st.rerun()
 
@@ -82,7 +83,7 @@ st.title("Ask Waymark")
 history = list(reversed(audit.entries(user=user.name, conversation=conversation)))
 for entry in history:
     with st.chat_message("user"):
-        show(entry.answer.question, entry.answer.language)
+        show.text(entry.answer.question, entry.answer.language)
     with st.chat_message("assistant"):
         render(entry.answer)
         feedback(entry)
@@ -90,12 +91,12 @@ for entry in history:
 question = st.chat_input("Ask about the guidance, in any language")
 if question:
     with st.chat_message("user"):
-        st.markdown(escape(question))
+        show.text(question)
     with st.chat_message("assistant"):
         status = st.status("Checking the question...", expanded=False)
         box = st.empty()
         pairs = [(e.answer.question, e.answer.answer) for e in history if e.answer.status == "answered"]
-        answer = services().pipeline.answer(question, pairs, events=Streamed(status, box))
+        answer = svc.pipeline.answer(question, pairs, events=Streamed(status, box))
         status.update(label="Done", state="complete")
         box.empty()
     audit.record(answer, user.name, conversation)

@@ -1,25 +1,40 @@
 """Evaluations (evaluators, champions): run suites with progress, the run history, each metric's
-trend with its interval band, compare two runs, the failing cases, and flagged answers as a suite."""
+trend with its interval band, compare two runs, the failing cases, and flagged answers as a suite.
+Evaluators and admins add suites to the data directory's suite store (validated, versioned), which a
+policy's gate may then name. Questions, answers and quotes are shown as text."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from evals.suite import SUITES
+from evals.suite import SuiteError
+from evals.suite_store import available, suite_store
+from ui import render as show
 from ui.services import services
 from ui.session import require
 
-require("evaluations")
+user = require("evaluations")
 svc = services()
 st.title("Evaluations")
 
-shipped = sorted(p.stem for p in SUITES.glob("*.yaml") if p.stem != "guardrails")
-chosen = st.multiselect("Suites", [*shipped, "rules"], default=["smoke"])
+if user.role in ("evaluator", "admin"):
+    with st.expander("Add a suite to the store"), st.form("add-suite"):
+        upload = st.file_uploader("Suite file (YAML or JSONL)", type=["yaml", "yml", "jsonl"])
+        suite_name = st.text_input("Name (lower-case letters, digits, - and _)")
+        if st.form_submit_button("Validate and keep") and upload is not None:
+            try:
+                kept = suite_store(svc.settings.data_dir).add(suite_name.strip(), upload.getvalue(), user.name,
+                                                              upload.name.endswith(".jsonl"))
+                st.success(show.label(f"Kept {kept.name} v{kept.version} ({kept.cases} cases)."))
+            except SuiteError as exc:
+                st.error(show.label(f"Not kept: {exc}"))
+
+chosen = st.multiselect("Suites", [*available(svc.settings.data_dir), "rules"], default=["smoke"])
 if chosen and st.button("Run", type="primary"):
     from evals import runner
     from evals.metrics import CaseResult
     from evals.policy_cases import rules_suite
-    from evals.suite import load
+    from evals.suite_store import load_named
 
     for name in chosen:
         if name == "rules":
@@ -29,17 +44,26 @@ if chosen and st.button("Run", type="primary"):
                 continue
             suite, digest = rules_suite([active.policy()])
         else:
-            suite, digest = load(name)
-        bar = st.progress(0.0, text=f"{suite.suite}: starting...")
+            try:
+                suite, digest = load_named(name, svc.settings.data_dir)
+            except SuiteError as exc:
+                st.error(show.label(str(exc)))
+                continue
+        bar = st.progress(0.0, text=show.label(f"{suite.suite}: starting..."))
 
         def progress(i: int, n: int, r: CaseResult, bar: object = bar, name: str = suite.suite) -> None:
-            bar.progress(i / n, text=f"{name}: {i}/{n} ({r.case.id}: {r.status})")  # type: ignore[attr-defined]
+            bar.progress(i / n, text=show.label(f"{name}: {i}/{n} ({r.case.id}: {r.status})"))  # type: ignore[attr-defined]
 
-        report = runner.run(suite, digest, runner.settings_for(svc.settings, suite), progress=progress)
+        try:
+            report = runner.run(suite, digest, runner.settings_for(svc.settings, suite), progress=progress)
+        except (SuiteError, ValueError, FileNotFoundError) as exc:
+            bar.empty()
+            st.error(show.label(f"{suite.suite} could not run: {exc}"))
+            continue
         svc.runs.save(report)
         bar.empty()
         statuses = ", ".join(f"{k} {v}" for k, v in report.statuses.items())
-        st.success(f"{suite.suite}: run {report.run_id} stored ({statuses})")
+        st.success(show.label(f"{suite.suite}: run {report.run_id} stored ({statuses})"))
 
 runs = svc.runs.list()
 st.subheader("Runs")
@@ -87,14 +111,17 @@ latest = reports[-1]
 failing = [c for c in latest.cases if c.failed or c.status == "error"]
 st.subheader(f"Failing cases in run {latest.run_id} ({len(failing)})")
 for c in failing:
-    with st.expander(f"{c.id}: {c.status}, failed {', '.join(c.failed) or 'with an error'}"):
-        st.write(f"**Question** ({c.language}, {c.kind}): {c.question}")
+    with st.expander(show.label(f"{c.id}: {c.status}, failed {', '.join(c.failed) or 'with an error'}", 120)):
+        st.markdown(f"**Question** ({show.label(c.language)}, {show.label(c.kind)}):")
+        show.text(c.question, c.language)
         if c.error:
-            st.error(c.error)
+            st.error(show.label(c.error))
         if c.answer is not None:
-            st.write(f"**Answer** ({c.answer.status}): {c.answer.answer}")
+            st.markdown(f"**Answer** ({show.label(c.answer.status)}):")
+            show.text(c.answer.answer, c.answer.language)
             for cit in c.answer.citations:
-                st.caption(f"[{cit.n}] {cit.title}: {cit.quote[:300]}")
+                st.caption(show.label(f"[{cit.n}] {cit.title}:"))
+                show.text(cit.quote[:300], cit.language)
 
 st.subheader("Flagged answers as a suite")
 flagged = svc.audit.entries(rating="down")
@@ -106,7 +133,7 @@ if flagged:
     cases, skipped = cases_from_feedback([Feedback(answer=e.answer, rating="down", comment=e.comment,
                                                    expected=e.expected, user=e.user, created=e.at) for e in flagged])
     for why in skipped:
-        st.caption(f"Needs an expected answer: {why}")
+        st.caption(show.label(f"Needs an expected answer: {why}"))
     if cases:
         text = to_yaml(Suite(suite="feedback", description="Answers users flagged", corpus="knowledge/sample_corpus",
                              cases=cases))

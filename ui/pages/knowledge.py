@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from ui import render as show
 from ui.services import services
 from ui.session import require
 
@@ -33,8 +34,8 @@ if uploads and st.button("Add to the knowledge base", type="primary"):
     report = svc.kb.ingestor.ingest(paths, progress)
     bar.empty()
     for outcome in report.outcomes:
-        (st.error if outcome.status == "failed" else st.success)(outcome.line())
-    st.caption(report.summary())
+        (st.error if outcome.status == "failed" else st.success)(show.label(outcome.line()))
+    st.caption(show.label(report.summary()))
 
 docs = svc.kb.store.documents()
 st.subheader(f"Documents ({len(docs)})")
