@@ -4,7 +4,7 @@
   outside addresses in ``text``, as the parser sees them (escaped brackets, reference-style images and
   autolinks included);
 - ``clean(text, allowed)``: the text without them (an image keeps its alt text, a link its text), checked
-  by parsing the result again;
+  by parsing the result again; ``review(text, allowed)``: both, from one parse;
 - ``safe_html(text, allowed)``: HTML for showing an answer: images dropped, links kept only to allowed
   hosts, raw HTML shown as text. The app shows answers only through this.
 """
@@ -43,8 +43,12 @@ def host_allowed(url: str, allowed: Sequence[str]) -> bool:
 
 def findings(text: str, allowed: Sequence[str]) -> list[str]:
     """What ``clean`` would remove, one entry per construct: image, link, html or bare-link."""
+    return _found(_parser(True).parse(text), allowed)
+
+
+def _found(tokens: Sequence[Token], allowed: Sequence[str]) -> list[str]:
     found: list[str] = []
-    for token in _parser(True).parse(text):
+    for token in tokens:
         if token.type == "html_block":
             found.append("html")
         in_link = 0
@@ -71,13 +75,20 @@ def _alt(image: Token) -> str:
 
 def clean(text: str, allowed: Sequence[str]) -> str:
     """``text`` with every finding removed; the result is parsed again to prove it holds none."""
-    if not findings(text, allowed):
-        return text
-    cleaned = _serialise(_parser(True).parse(text), allowed).strip()
+    return review(text, allowed)[1]
+
+
+def review(text: str, allowed: Sequence[str]) -> tuple[list[str], str]:
+    """(``findings``, ``clean``) of ``text`` from one parse: the markdown rail's check on every release."""
+    tokens = _parser(True).parse(text)
+    found = _found(tokens, allowed)
+    if not found:
+        return found, text
+    cleaned = _serialise(tokens, allowed).strip()
     if findings(cleaned, allowed):  # never expected: fall back to the words alone
-        words = " ".join(c.content for t in _parser(True).parse(text) for c in t.children or () if c.type == "text")
+        words = " ".join(c.content for t in tokens for c in t.children or () if c.type == "text")
         cleaned = re.sub(r"[\\`\[\]<>]", "", BARE_URL.sub(LINK_REMOVED, words))
-    return cleaned
+    return found, cleaned
 
 
 def _escape(text: str, allowed: Sequence[str]) -> str:

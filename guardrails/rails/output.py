@@ -103,11 +103,10 @@ class Markdown:
         self.params = params
 
     def check(self, text: str, context: Context) -> Decision:
-        removed = markdown.findings(text, self.params.allowed_domains)
+        removed, cleaned = markdown.review(text, self.params.allowed_domains)
         if not removed:
             return Decision.ok(0.0)
         kinds = ", ".join(f"{k}×{removed.count(k)}" for k in dict.fromkeys(removed))
-        cleaned = markdown.clean(text, self.params.allowed_domains)
         return Decision("fail", float(len(removed)), f"removed {kinds}", cleaned)
 
 
