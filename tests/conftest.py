@@ -5,8 +5,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import subprocess
 import sys
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +87,46 @@ def waymark_cmd() -> list[str]:
     """The installed console script, run as users run it."""
     exe = Path(sys.executable).with_name("waymark")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """A port nothing listens on, on 127.0.0.1."""
+    return _free_port
+
+
+@contextmanager
+def _streamlit_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    port = _free_port()
+    with log_path.open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "ui/app.py"),
+                                   "--server.address", "127.0.0.1", "--server.port", str(port),
+                                   "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                  env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(120):
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                raise RuntimeError("streamlit did not start: " + log_path.read_text()[-2000:])
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def streamlit_app() -> Callable[[dict[str, str], Path], AbstractContextManager[str]]:
+    """``with streamlit_app(env, log_path) as url``: the app as `make run` serves it (loopback, a free
+    port), started in ``env`` and stopped afterwards; its output goes to ``log_path``."""
+    return _streamlit_app

@@ -8,15 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.test_chroma_server import _free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,7 +24,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app(tmp_path_factory: pytest.TempPathFactory, streamlit_app: Any) -> Iterator[str]:
     from assistant.users import UserStore
 
     data = tmp_path_factory.mktemp("e2e")
@@ -38,27 +34,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     users = UserStore(data / "users.sqlite")
     for name, role in (("ada", "civil_servant"), ("cham", "champion"), ("eve", "evaluator")):
         users.add(name, role, PASSWORD)
-    port = _free_port()
-    log = (data / "streamlit.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "ui/app.py"),
-                               "--server.address", "127.0.0.1", "--server.port", str(port),
-                               "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                              env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start: " + (data / "streamlit.log").read_text()[-2000:])
+    with streamlit_app(env, data / "streamlit.log") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")

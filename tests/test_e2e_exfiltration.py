@@ -16,12 +16,9 @@ from __future__ import annotations
 import http.server
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +38,6 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
-
-
-def _free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -92,7 +83,7 @@ def attacker() -> Iterator[Attacker]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, attacker: Attacker) -> Iterator[str]:
+def app(tmp_path_factory: pytest.TempPathFactory, attacker: Attacker, streamlit_app: Any) -> Iterator[str]:
     from assistant.users import UserStore
 
     data = tmp_path_factory.mktemp("e2e-exfiltration")
@@ -110,27 +101,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, attacker: Attacker) -> Iterato
     subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(corpus)],
                    env=env, cwd=REPO, check=True, capture_output=True, timeout=300)
     UserStore(data / "waymark" / "users.sqlite").add("ada", "civil_servant", PASSWORD)
-    port = _free_port()
-    log = (data / "streamlit.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "ui/app.py"),
-                               "--server.address", "127.0.0.1", "--server.port", str(port),
-                               "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                              env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start: " + (data / "streamlit.log").read_text()[-2000:])
+    with streamlit_app(env, data / "streamlit.log") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
