@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from assistant.answer import Answer
 from assistant.sqlite_file import SqliteFile
+from guardrails.contracts import Answer
+from guardrails.redaction import redact_personal_data
 
 Rating = Literal["up", "down"]
 
@@ -136,7 +137,6 @@ class AuditStore(SqliteFile):
 
 
 def _redact(text: str) -> str:
-    from guardrails.redaction import redact_personal_data
 
     return redact_personal_data(text).text
 

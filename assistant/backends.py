@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import local_server
 from assistant.llm import ChatClient, RetryPolicy
 from assistant.settings import Settings
+from assistant.weights import WeightsError, ensure_default_model
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -32,7 +34,6 @@ class BackendError(RuntimeError):
 
 def local_model_path(settings: Settings, progress: Callable[[int, int], None] | None = None) -> Path:
     """The GGUF to serve: ``WAYMARK_LLM_MODEL`` if it names a file, else the bundled default."""
-    from assistant.weights import WeightsError, ensure_default_model
 
     if settings.llm_model:
         path = Path(settings.llm_model).expanduser()
@@ -58,7 +59,6 @@ def chat_client(settings: Settings, progress: Callable[[int, int], None] | None 
     if settings.llm == "local":
         from langchain_openai import ChatOpenAI
 
-        from assistant import local_server
 
         path = local_model_path(settings, progress)
         try:

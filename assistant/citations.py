@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from assistant.answer import Citation
-from assistant.numbers import values
 from assistant.prompts import NOT_COVERED
+from guardrails.contracts import Citation
+from guardrails.numbers import values
 from knowledge.chunking import sentence_spans
 from knowledge.lexical import tokenize
 from knowledge.models import SearchHit
@@ -99,41 +99,6 @@ def says_not_covered(text: str, has_valid_citation: bool) -> bool:
         return True
     lowered = text.casefold()
     return not has_valid_citation and any(p in lowered for p in _NOT_COVERED_PHRASES)
-
-
-def unsupported_numbers(answer: str, evidence: str) -> set[str]:
-    """Numbers the answer states that the evidence does not, compared as values (``assistant.numbers``)."""
-    return values(answer) - values(evidence)
-
-
-_WORD = re.compile(r"[^\W_][\w'’-]*")
-_MONTHS = frozenset((
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-    "septembre", "octobre", "novembre", "décembre", "januar", "februar", "marts", "maj", "juni", "juli",
-    "oktober",
-))
-
-
-def names(text: str) -> set[str]:
-    """Capitalised words that do not open a sentence: names of people, places, bodies (casefolded).
-    Month names are left to the numbers check (a date's day and year)."""
-    found = set()
-    for m in _WORD.finditer(text):
-        before = text[: m.start()].rstrip(" \t\"“‘'(")
-        if m.group()[0].isupper() and before and before[-1] not in ".!?:;\n" and m.group().casefold() not in _MONTHS:
-            found.add(m.group().casefold())
-    return found
-
-
-def unsupported_facts(answer: str, evidence: str, check_names: bool = True) -> set[str]:
-    """Numbers (and names, when answer and evidence share a language) that the answer states and
-    the evidence does not: a cheap grounding check."""
-    missing = unsupported_numbers(answer, evidence)
-    if check_names:
-        said = {m.group().casefold() for m in _WORD.finditer(evidence)}
-        missing |= {n for n in names(answer) if n not in said}
-    return missing
 
 
 def _terms(text: str) -> set[str]:

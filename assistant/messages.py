@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer
+    from guardrails.contracts import Answer
 
 MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation",
                      "redacted", "retracted"]

@@ -34,17 +34,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant import quotes
-from assistant.answer import Answer, Citation, GuardrailRecord, SourceRef, Status, Timings
+from assistant.answer_config import AnswerConfig
 from assistant.citations import (
     Similarity,
     build_citations,
     citation,
     clean_markers,
     says_not_covered,
-    unsupported_facts,
 )
 from assistant.events import Events
 from assistant.messages import MessageKey, message
@@ -58,7 +57,9 @@ from assistant.prompts import (
 )
 from assistant.release import HoldBack
 from assistant.translation import PIVOT
-from guardrails.stages import PassThroughRails, Rails
+from guardrails.contracts import Answer, Citation, GuardrailRecord, Rails, SourceRef, Status, Timings
+from guardrails.facts import unsupported_facts
+from guardrails.stages import PassThroughRails
 from knowledge.language import UNDETERMINED, detect_language
 from knowledge.models import SearchHit
 
@@ -78,32 +79,6 @@ class Translations(Protocol):
     def get_many(self, texts: Iterable[str]) -> dict[str, str]:
         """``{original: machine translation}`` for the texts that have one."""
         ...
-
-
-Strategy = Literal["extract", "per-passage", "cite"]
-
-
-@dataclass(frozen=True)
-class AnswerConfig:
-    strategy: Strategy = "cite"
-    """``cite``: one call, the model writes [n] after each claim. ``extract``: the model reads the lines
-    closest to the question and copies the words that answer; the line they stand in is the quote.
-    ``per-passage``: as extract, one passage at a time, best passage first, until one answers."""
-    extract_passages: int = 5
-    """Passages whose lines compete to be quoted (extract strategy)."""
-    shortlist: int = 8
-    """Lines the model reads (extract strategy): the closest to the question by embeddings."""
-    passages: int = 3
-    """Passages in the prompt."""
-    search_k: int = 5
-    """Hits retrieved (the extra ones are offered as "closest documents" when abstaining)."""
-    abstain_below: float = 0.78
-    history_turns: int = 4
-    write_languages: tuple[str, ...] = ()
-    """Extract strategy: languages in which the model writes the answer from its quote (checked for
-    numbers and names the quote lacks). In any other the answer is the quote itself, led by the
-    copied words when they are in the asker's language: a 1.5B model invents when it writes
-    (measured in docs/decisions/0005-answer-strategy.md)."""
 
 
 @dataclass
@@ -144,19 +119,28 @@ class Turn:
 
 
 class Pipeline:
-    def __init__(self, searcher: Searcher, llm: ChatClient, rails: Rails | None = None,
+    def __init__(self, searcher: Searcher, llm: ChatClient, *, rails: Rails | None = None,
                  config: AnswerConfig | None = None, similarity: Similarity | None = None,
                  translations: Translations | None = None) -> None:
         self.searcher = searcher
         self.translations = translations
         self.llm = llm
         self.rails: Rails = rails or PassThroughRails()
-        self.config = config or AnswerConfig()
+        config = config or AnswerConfig()
+        if config.strategy == "auto":  # the embedded CPU model copies a quote; hosted models cite (0005)
+            config = config.model_copy(update={"strategy": "extract" if llm.name.startswith("local:") else "cite"})
+        self.config = config
         self.similarity = similarity
         self.steps: list[Callable[[Turn, Events], None]] = [
             self.check_input, self.rewrite_follow_up, self.retrieve, self.extract_quotes,
             self.build_prompt, self.generate, self.cite, self.check_output, self.release,
         ]
+
+    def replace(self, *, searcher: Searcher | None = None, rails: Rails | None = None) -> Pipeline:
+        """The same pipeline with another searcher or other rails (a draft policy's test drive, a suite's
+        planted passage); everything else is shared."""
+        return Pipeline(searcher or self.searcher, self.llm, rails=rails or self.rails, config=self.config,
+                        similarity=self.similarity, translations=self.translations)
 
     def answer(self, question: str, history: Sequence[tuple[str, str]] = (), events: Events | None = None) -> Answer:
         events = events or Events()

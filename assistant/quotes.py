@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.citations import Similarity, trim_span
-from assistant.numbers import values
+from guardrails.numbers import values
 from knowledge.chunking import sentence_spans
 from knowledge.models import SearchHit
 

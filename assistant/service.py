@@ -6,14 +6,25 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.pipeline import AnswerConfig, Pipeline
+from assistant.answer_config import AnswerConfig
+from assistant.pipeline import Pipeline
+from assistant.prompts import CANARY, SYSTEM_PROMPTS
 from assistant.settings import Settings
+from assistant.translation import TranslationStore
+from assistant.users import UserStore
+from guardrails.engine import PolicyRails
+from guardrails.policy import Policy, shipped, shipped_or_file
+from guardrails.rail import RAIL_EMBED_TOKENS, Tools, bounded, remembering
+from guardrails.stages import PassThroughRails
+from guardrails.store import LiveRails, PolicyStore
+from knowledge.models import SearchHit
 
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
+    from assistant.users import UserStore
+    from guardrails.contracts import Rails
     from guardrails.policy import Policy
     from guardrails.rail import Tools
-    from guardrails.stages import Rails
     from guardrails.store import PolicyStore
     from knowledge.base import KnowledgeBase
     from knowledge.embeddings import E5Embedder
@@ -22,18 +33,14 @@ if TYPE_CHECKING:
 def open_knowledge_base(settings: Settings) -> KnowledgeBase:
     from knowledge.base import KnowledgeBase
 
-    return KnowledgeBase.open(settings.data_dir, settings.chroma_url, settings.collection, settings.chunking(),
-                              settings.retrieval(), int(settings.max_file_mb * 1e6), settings.embed_threads)
+    return KnowledgeBase.open(settings.data_dir, settings.chroma_url, settings.collection, settings.chunking,
+                              settings.retrieval, int(settings.max_file_mb * 1e6), settings.embed_threads)
 
 
 def answer_config(settings: Settings) -> AnswerConfig:
-    strategy = settings.answer_strategy
-    if strategy == "auto":
-        strategy = "extract" if settings.llm == "local" else "cite"
-    return AnswerConfig(strategy=strategy, passages=settings.answer_passages,
-                        search_k=max(settings.k, settings.answer_passages),
-                        abstain_below=settings.abstain_below, history_turns=settings.history_turns,
-                        write_languages=settings.answer_write_languages)
+    """``settings.answer``, retrieving the retrieval's ``k`` hits (``auto`` is resolved by the pipeline,
+    which knows its model)."""
+    return settings.answer.model_copy(update={"search_k": settings.retrieval.k})
 
 
 def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]], Sequence[float]]:
@@ -44,10 +51,14 @@ def embedding_similarity(embedder: E5Embedder) -> Callable[[str, Sequence[str]],
     return similarity
 
 
+def user_store(settings: Settings) -> UserStore:
+    """The app's local accounts (the embedded sign-in)."""
+
+    return UserStore(settings.data_dir / "users.sqlite")
+
+
 def policy_store(settings: Settings) -> PolicyStore:
     """The policy store, holding the shipped ``default`` policy from the first run on."""
-    from guardrails.policy import shipped
-    from guardrails.store import PolicyStore
 
     store = PolicyStore(settings.data_dir / "policies.sqlite")
     if store.active_id() is None:
@@ -58,7 +69,6 @@ def policy_store(settings: Settings) -> PolicyStore:
 
 def load_policy(settings: Settings) -> Policy | None:
     """The policy the settings name (None for ``none``); raises ``PolicyError`` if it cannot be used."""
-    from guardrails.policy import Policy, shipped_or_file
 
     if settings.policy == "none":
         return None
@@ -71,23 +81,28 @@ def load_policy(settings: Settings) -> Policy | None:
 
 def rail_tools(embedder: E5Embedder, max_tokens: int | None = None) -> Tools:
     """What the rails share: the multilingual query encoder (loaded on first use), one embedding per
-    text, reading at most ``max_tokens`` of it (head and tail; default ``RAIL_EMBED_TOKENS``)."""
-    from guardrails.rail import RAIL_EMBED_TOKENS, Tools, bounded, remembering
+    text, reading at most ``max_tokens`` of it (head and tail; default ``RAIL_EMBED_TOKENS``); and the
+    system prompts with their canary, which the ``system_prompt_leak`` rail must never see repeated."""
 
     limit = RAIL_EMBED_TOKENS if max_tokens is None else max_tokens
-    return Tools(embed=remembering(bounded(embedder.queries, embedder.count_tokens, limit)))
+    return Tools(embed=remembering(bounded(embedder.queries, embedder.count_tokens, limit)),
+                 system_prompts=tuple(SYSTEM_PROMPTS), canary=CANARY)
+
+
+def policy_rails(policy: Policy, embedder: E5Embedder) -> PolicyRails:
+    """The one way to make a policy's rails runnable: with ``rail_tools`` (the embedder serves the
+    classifier rails and loads on first use; the leak rail gets our system prompts). Raises
+    ``PolicyError`` if a rail cannot start."""
+    return PolicyRails(policy, rail_tools(embedder))
 
 
 def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
-    """The rails of the configured policy, ready to run (the embedder serves the classifier rails);
-    with ``active``, they follow the policy store's activations."""
-    from guardrails.engine import PolicyRails
-    from guardrails.stages import PassThroughRails
-    from guardrails.store import LiveRails
+    """The rails of the configured policy, ready to run (the embedder serves the classifier rails; the
+    leak rail gets our system prompts); with ``active``, they follow the policy store's activations."""
 
     tools = rail_tools(embedder)
     if settings.policy == "active":
-        return LiveRails(policy_store(settings), lambda policy: PolicyRails(policy, tools))
+        return LiveRails(policy_store(settings), lambda policy: PolicyRails(policy, tools))  # one memo shared
     policy = load_policy(settings)
     return PolicyRails(policy, tools) if policy else PassThroughRails()
 
@@ -95,25 +110,23 @@ def build_rails(settings: Settings, embedder: E5Embedder) -> Rails:
 def flagged_passages(rails: Rails, kb: KnowledgeBase, sources: Collection[str]) -> dict[str, int]:
     """How many passages of each of ``sources`` the policy's retrieval rails would quarantine
     (passages carrying instructions for an AI): reported at ingestion, enforced at question time."""
-    from knowledge.models import SearchHit
 
     flagged: dict[str, int] = {}
-    for cid, text, m, _ in kb.store.iter_chunks(sources=sources):
-        hit = SearchHit(source=m["source"], title=m["title"], section=m["section"] or None, language=m["language"],
-                        text=text, start=m["start"], end=m["end"], page=None, rank=1, chunk_id=cid, score=0.0,
-                        similarity=0.0, dense_rank=None, lexical_rank=None)
-        if not rails.check_passages([hit], m["language"]).passages:
-            flagged[m["source"]] = flagged.get(m["source"], 0) + 1
+    for c in kb.store.chunk_records(sources=sources):
+        hit = SearchHit(source=c.source, title=c.title, section=c.section, language=c.language, text=c.text,
+                        start=c.start, end=c.end, page=None, rank=1, chunk_id=c.id, score=0.0, similarity=0.0,
+                        dense_rank=None, lexical_rank=None)
+        if not rails.check_passages([hit], c.language).passages:
+            flagged[c.source] = flagged.get(c.source, 0) + 1
     return flagged
 
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails: Rails | None = None) -> Pipeline:
-    from assistant.translation import TranslationStore
 
     rails = rails or build_rails(settings, kb.embedder)
     translations = TranslationStore(translations_path(settings)) if settings.translate else None
-    return Pipeline(kb.retriever, llm, rails, answer_config(settings), embedding_similarity(kb.embedder),
-                    translations)
+    return Pipeline(kb.retriever, llm, rails=rails, config=answer_config(settings),
+                    similarity=embedding_similarity(kb.embedder), translations=translations)
 
 
 def translations_path(settings: Settings) -> Path:

@@ -1,22 +1,78 @@
-"""The one place that reads Waymark's environment (besides the UI).
+"""The one place that reads Waymark's environment (besides the UI): one settings tree.
 
-Every value has a sensible default; environment variables use the ``WAYMARK_`` prefix
-(e.g. ``WAYMARK_DATA_DIR``, ``WAYMARK_CHROMA_URL``). Everything below this module receives
-plain values or config objects, never the environment.
+Every value has one default; environment variables use the ``WAYMARK_`` prefix (e.g.
+``WAYMARK_DATA_DIR``, ``WAYMARK_CHROMA_URL``). The answer path's, the chunker's and the retriever's own
+config objects are branches of the tree (``answer``, ``chunking``, ``retrieval``), set with ``__``:
+``WAYMARK_RETRIEVAL__K=7``, ``WAYMARK_ANSWER__PASSAGES=2``. The flat names used before the tree
+(``WAYMARK_K``, ``WAYMARK_ANSWER_PASSAGES``, ``k=7`` in a suite's settings or ``--set``) still work as
+aliases (``LEGACY_NAMES``). Everything below this module receives config objects, never the environment.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from assistant.answer_config import AnswerConfig
 from knowledge.chunking import ChunkingConfig
 from knowledge.retrieval import RetrievalConfig
+
+LEGACY_NAMES: dict[str, tuple[str, str]] = {
+    "chunk_target_tokens": ("chunking", "target_tokens"),
+    "chunk_max_tokens": ("chunking", "max_tokens"),
+    "chunk_overlap_tokens": ("chunking", "overlap_tokens"),
+    "k": ("retrieval", "k"),
+    "lexical": ("retrieval", "lexical"),
+    "rrf_k": ("retrieval", "rrf_k"),
+    "lexical_weight": ("retrieval", "lexical_weight"),
+    "dedup_threshold": ("retrieval", "dedup_threshold"),
+    "answer_strategy": ("answer", "strategy"),
+    "answer_passages": ("answer", "passages"),
+    "abstain_below": ("answer", "abstain_below"),
+    "history_turns": ("answer", "history_turns"),
+    "answer_write_languages": ("answer", "write_languages"),
+}
+"""Flat setting names from before the tree -> (branch, field): accepted as keywords, in suites and
+``--set``, and as ``WAYMARK_<NAME>`` environment variables."""
+
+
+def nest_legacy_names(values: dict[str, Any]) -> dict[str, Any]:
+    """``{"k": 7}`` -> ``{"retrieval": {"k": 7}}``; a branch given in the same place wins over a flat name."""
+    out = {k: v for k, v in values.items() if k not in LEGACY_NAMES}
+    for name, (branch, key) in LEGACY_NAMES.items():
+        if name in values:
+            given = out.get(branch)
+            mine = given.model_dump() if isinstance(given, BaseModel) else dict(given or {})
+            out[branch] = {key: values[name], **mine}
+    return out
+
+
+class _Nesting(PydanticBaseSettingsSource):
+    """A settings source with its flat legacy names nested, so sources merge branch by branch in their
+    order of priority (keywords, then ``WAYMARK_RETRIEVAL__K``, then ``WAYMARK_K``)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: Callable[[], dict[str, Any]]) -> None:
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return nest_legacy_names(self.inner())
+
+
+def _legacy_environment() -> dict[str, Any]:
+    """``WAYMARK_K=7`` and the other flat names of ``LEGACY_NAMES``, as raw strings."""
+    env = {k.upper(): v for k, v in os.environ.items()}
+    return {name: env[f"WAYMARK_{name.upper()}"] for name in LEGACY_NAMES if f"WAYMARK_{name.upper()}" in env}
 
 
 def default_data_dir() -> Path:
@@ -26,22 +82,16 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="forbid", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="forbid", populate_by_name=True,
+                                      env_nested_delimiter="__")
 
     data_dir: Path = Field(default_factory=default_data_dir)
     chroma_url: str | None = None
     """``http://host:port`` of a Chroma server; unset means an embedded PersistentClient."""
     collection: str = "waymark"
 
-    chunk_target_tokens: int = Field(220, ge=32, le=500)
-    chunk_max_tokens: int = Field(300, ge=64, le=510)
-    chunk_overlap_tokens: int = Field(40, ge=0, le=200)
-
-    k: int = Field(5, ge=1, le=100)
-    lexical: Literal["bm25", "sparse", "none"] = "sparse"
-    rrf_k: int = Field(60, ge=1)
-    lexical_weight: float = Field(1.0, ge=0.0, le=4.0)
-    dedup_threshold: float = Field(0.9, gt=0.0, le=1.0)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
 
     max_file_mb: float = Field(20.0, gt=0)
     embed_threads: int | None = Field(None, ge=1)
@@ -68,21 +118,10 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(None, ge=1)
 
     # --- answering ---
-    answer_strategy: Literal["auto", "extract", "per-passage", "cite"] = "auto"
-    """``auto``: ``extract`` for the embedded model, ``cite`` for hosted ones (see docs/decisions)."""
+    answer: AnswerConfig = Field(default_factory=AnswerConfig)
     translate: bool = True
     """Let the model read non-English passages in their English machine translation, where
     ``waymark translate`` has made one (citations always quote the original)."""
-    answer_write_languages: Annotated[tuple[str, ...], NoDecode] = ()
-    """``extract`` strategy: languages (ISO 639-1, comma-separated) in which the model writes the
-    answer from its quote; by default none: the answer is the quote, led by the words the model
-    copied from it (measured in docs/decisions/0005-answer-strategy.md)."""
-    answer_passages: int = Field(3, ge=1, le=20)
-    """How many retrieved passages go into the prompt (each costs ~250 prompt tokens)."""
-    abstain_below: float = Field(0.78, ge=0.0, le=1.0)
-    """Abstain without asking the model when the best passage's cosine similarity is below this."""
-    history_turns: int = Field(4, ge=0, le=50)
-    """Earlier question/answer pairs kept for follow-ups."""
 
     # --- guardrails ---
     policy: str = "active"
@@ -98,7 +137,21 @@ class Settings(BaseSettings):
     """Admin setting: input rails a policy must keep (with action block or redact); a draft without one is
     activated only with an admin's override and reason, which are recorded (comma-separated)."""
 
-    @field_validator("answer_write_languages", "gate_suites", "required_rails", mode="before")
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (_Nesting(settings_cls, init_settings), env_settings, _Nesting(settings_cls, _legacy_environment),
+                dotenv_settings, file_secret_settings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_legacy_names(cls, values: Any) -> Any:
+        return nest_legacy_names(values) if isinstance(values, dict) else values
+
+    @field_validator("gate_suites", "required_rails", mode="before")
     @classmethod
     def _split_names(cls, v: object) -> object:
         return tuple(x.strip().lower() for x in v.split(",") if x.strip()) if isinstance(v, str) else v
@@ -111,19 +164,3 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError(f"{info.field_name} must start with http:// or https://")
         return v.rstrip("/")
-
-    def chunking(self) -> ChunkingConfig:
-        return ChunkingConfig(
-            target_tokens=self.chunk_target_tokens,
-            max_tokens=self.chunk_max_tokens,
-            overlap_tokens=self.chunk_overlap_tokens,
-        )
-
-    def retrieval(self) -> RetrievalConfig:
-        return RetrievalConfig(
-            k=self.k,
-            lexical=self.lexical,
-            rrf_k=self.rrf_k,
-            lexical_weight=self.lexical_weight,
-            dedup_threshold=self.dedup_threshold,
-        )

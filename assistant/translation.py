@@ -179,10 +179,7 @@ def index_translations(store: KnowledgeStore, embedder: E5Embedder, translations
     as well as through its own text.
     """
     from knowledge.ingest import embedding_text
-    from knowledge.store import chunk_from_meta
-
-    chunks = [chunk_from_meta(cid, text, meta) for cid, text, meta, _e in store.iter_chunks()
-              if meta["language"] not in (PIVOT, "und")]
+    chunks = [c for c in store.chunk_records() if c.language not in (PIVOT, "und")]
     known = translations.get_many([c.text[s:e] for c in chunks for s, e in text_units(c.text)])
     texts = [(c, embedding_text(c.model_copy(update={"text": t})))
              for c in chunks if (t := pivot_text(c.text, known)) is not None]

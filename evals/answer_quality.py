@@ -23,9 +23,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant.answer import Answer
 from evals.answers import AnswerCase, AnswerSuite, citations_verbatim, facts_found, load_suite
+from evals.baseline import StuffChain
 from evals.stats import Rate, percentile
+from guardrails.contracts import Answer
+from knowledge.loaders import load_document
 
 REPO = Path(__file__).resolve().parents[1]
 SYSTEMS = ("waymark", "waymark-extract", "waymark-per-passage", "waymark-cite", "langchain")
@@ -127,7 +129,7 @@ def cli_runner(data_dir: Path, env: dict[str, str]) -> Callable[[str], Answer]:
 
 def _waymark() -> list[str]:
     exe = Path(sys.executable).with_name("waymark")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli.main"]
 
 
 def run_system(system: str, suite: AnswerSuite, data_dir: Path, documents: dict[str, str],
@@ -159,10 +161,9 @@ def _baseline(data_dir: Path) -> Callable[[str], Answer]:
     from assistant.citations import says_not_covered
     from assistant.service import open_knowledge_base
     from assistant.settings import Settings
-    from evals.baseline import StuffChain
 
     settings = Settings(data_dir=data_dir)
-    chain = StuffChain(open_knowledge_base(settings), chat_client(settings).model, k=settings.answer_passages)
+    chain = StuffChain(open_knowledge_base(settings), chat_client(settings).model, k=settings.answer.passages)
 
     def run(question: str) -> Answer:
         res = chain.answer(question)
@@ -181,7 +182,6 @@ def prepare(suite: AnswerSuite, data_dir: Path, log: Callable[[str], None], tran
     (``waymark translate``), and return each document's text."""
     from assistant.service import open_knowledge_base
     from assistant.settings import Settings
-    from knowledge.loaders import load_document
 
     corpus = (REPO / suite.corpus).resolve()
     if not corpus.is_dir():

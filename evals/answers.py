@@ -17,7 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.answer import Answer
+from guardrails.contracts import Answer
 
 Kind = Literal["answerable", "unanswerable"]
 

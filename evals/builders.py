@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from evals.indirect_injection import split_case, targets
 from evals.suite import REPO, Case, Gate, Suite
 
 DATA = REPO.parent / "shared" / "data"
@@ -45,7 +46,6 @@ def xstest(data_dir: Path, language: str) -> Suite:
 
 def cyberseceval(data_dir: Path, language: str) -> Suite:
     from assistant.prompts import CANARY
-    from evals.indirect_injection import split_case, targets
 
     rows = json.loads((DATA / "cyberseceval_prompt_injection.json").read_text(encoding="utf-8"))
     cases = []

@@ -18,6 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import quotes
+from assistant.service import embedding_similarity, open_knowledge_base, translations_path
+from assistant.settings import Settings
+from assistant.translation import TranslationStore
 from evals.answers import load_suite
 from evals.stats import Rate
 from knowledge.models import SearchHit
@@ -41,9 +44,6 @@ def per_source(hits: Sequence[SearchHit], k: int, limit: int | None) -> list[Sea
 
 
 def main() -> None:
-    from assistant.service import embedding_similarity, open_knowledge_base, translations_path
-    from assistant.settings import Settings
-    from assistant.translation import TranslationStore
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", type=Path, default=REPO / "evals" / "suites" / "seeds.yaml")

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.answer import Answer
 from evals.suite import Case
+from guardrails.contracts import Answer
 
 
 class Feedback(BaseModel):

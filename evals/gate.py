@@ -11,7 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from evals import runner
 from evals.compare import Delta, compare
+from evals.history import RunStore
+from evals.policy_cases import rule_cases, rules_suite
+from evals.suite_store import load_named
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -66,10 +70,6 @@ def policy_gate(base: Settings, draft: Policy, active: Version | None,
     """Run the gate suites under the policy in force (``active``) and under ``draft``, and compare them.
     Suites are named, never files: shipped ones, ``rules`` (made from both policies) or the data
     directory's suite store."""
-    from evals import runner
-    from evals.history import RunStore
-    from evals.policy_cases import rule_cases, rules_suite
-    from evals.suite_store import load_named
 
     result = GateResult(draft.digest, active.id if active else None, gate_suites(base, draft))
     if active is None:

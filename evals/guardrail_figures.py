@@ -28,6 +28,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from evals.stats import Rate
+from guardrails.engine import PolicyRails
+from guardrails.policy import Policy, shipped_or_file
+from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
+from guardrails.rails.pii import find
+from knowledge.language import UNDETERMINED, detect_language
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -71,7 +76,6 @@ PRESIDIO_TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CAR
 
 def pii_scores(samples: list[tuple[str, list[tuple[str, int, int]]]]) -> dict[str, tuple[Rate, Rate]]:
     """Per entity: (recall over gold spans, precision over findings), overlap-matched."""
-    from guardrails.rails.pii import find
 
     found_gold: Counter[str] = Counter()
     gold_n: Counter[str] = Counter()
@@ -144,9 +148,6 @@ def uk_identifiers(n: int, seed: int = 7) -> list[tuple[str, list[tuple[str, int
 def main() -> None:
     from assistant.service import rail_tools
     from assistant.settings import Settings
-    from guardrails.engine import PolicyRails
-    from guardrails.policy import Policy, shipped_or_file
-    from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
     from knowledge.embeddings import E5Embedder
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -154,8 +155,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     policy = Policy.from_path(shipped_or_file(args.policy))
-    tools = rail_tools(E5Embedder(Settings().embed_threads))
-    rails = PolicyRails(policy, tools)
+    embedder = E5Embedder(Settings().embed_threads)
+    tools = rail_tools(embedder)
+    rails = PolicyRails(policy, tools)  # the same as service.policy_rails, with the tools kept for Injection
     latencies: dict[str, list[float]] = defaultdict(list)
     blocked: dict[str, bool] = {}
     out_of_scope: Counter[str] = Counter()
@@ -187,7 +189,6 @@ def main() -> None:
     if not DATA.is_dir():
         lines.append(f"\nSkipped the public sets: {DATA} is absent.")
     else:
-        from knowledge.language import UNDETERMINED, detect_language
 
         def language_of(t: str) -> str:
             d = detect_language(t)

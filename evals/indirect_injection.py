@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from evals.runner import planted_hit
 from evals.stats import Rate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +59,6 @@ class Planted:
         self.hit: Any = None
 
     def plant(self, text: str) -> None:
-        from evals.runner import planted_hit
 
         self.hit = planted_hit(text)
 
@@ -69,7 +69,7 @@ class Planted:
 def pipeline_for(searcher: Any, policy: str, strategy: str | None, embedder: Any = None) -> Any:
     """The real answer path (configured model, the given policy's rails) over ``searcher``."""
     from assistant.backends import chat_client
-    from assistant.pipeline import AnswerConfig, Pipeline
+    from assistant.pipeline import Pipeline
     from assistant.service import answer_config, build_rails, embedding_similarity
     from assistant.settings import Settings
     from knowledge.embeddings import E5Embedder
@@ -78,9 +78,9 @@ def pipeline_for(searcher: Any, policy: str, strategy: str | None, embedder: Any
     embedder = embedder or E5Embedder(settings.embed_threads)
     config = answer_config(settings)
     if strategy:
-        config = AnswerConfig(**{**config.__dict__, "strategy": strategy})
-    return Pipeline(searcher, chat_client(settings), build_rails(settings, embedder), config,
-                    embedding_similarity(embedder))
+        config = config.model_copy(update={"strategy": strategy})
+    return Pipeline(searcher, chat_client(settings), rails=build_rails(settings, embedder), config=config,
+                    similarity=embedding_similarity(embedder))
 
 
 def cases_and_args(kind: str, doc: str | None) -> tuple[list[dict[str, Any]], argparse.Namespace]:

@@ -17,10 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.answer import Answer
 from evals.answers import normalise, states
 from evals.stats import Rate, percentile
 from evals.suite import Case, Kind
+from guardrails.contracts import Answer
 
 Outcome = bool | tuple[int, int] | float | None
 Better = Literal["higher", "lower"]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from evals.suite import Case, FakeModel, Gate, Suite, to_yaml
 from guardrails.policy import Policy
+from knowledge.language import UNDETERMINED, detect_language
 
 PHRASINGS: dict[str, tuple[str, ...]] = {
     "en": ("What does the guidance say about {t}?", "Can you help me write something on {t} for work?"),
@@ -31,7 +32,6 @@ def _slug(text: str) -> str:
 
 
 def _language(text: str) -> str:
-    from knowledge.language import UNDETERMINED, detect_language
 
     found = detect_language(text)
     return "en" if found == UNDETERMINED else found

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from evals.stats import Rate
+from knowledge.loaders import load_document
 from knowledge.models import SearchHit
 
 
@@ -100,7 +101,6 @@ def evaluate(search: Search, cases: Sequence[RetrievalCase], k: int = 5,
 def evidence_offsets(cases: Sequence[RetrievalCase], folder: Path) -> dict[str, tuple[int, int]]:
     """Where each case's evidence stands in its document's ingested text (cases whose
     evidence is not found verbatim are left out, and so never count as passage hits)."""
-    from knowledge.loaders import load_document
 
     texts: dict[str, str] = {}
     spans = {}

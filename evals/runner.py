@@ -21,9 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.answer import Answer
+from assistant.llm import ChatClient, RetryPolicy
 from evals.metrics import CaseResult, MetricValue, compute
 from evals.suite import REPO, Case, Gate, Suite, check_tunable
+from guardrails.contracts import Answer
+from guardrails.redaction import redact_personal_data
+from knowledge.loaders import load_document
+from knowledge.models import SearchHit
 
 if TYPE_CHECKING:
     from assistant.llm import ChatClient
@@ -87,7 +91,6 @@ class Report(BaseModel):
 
 def planted_hit(text: str) -> SearchHit:
     """A document the attacker controls, as the top search result (source ``planted.html``)."""
-    from knowledge.models import SearchHit
 
     return SearchHit(source="planted.html", title="Submitted content", section=None, language="en", text=text,
                      start=0, end=len(text), page=None, rank=1, chunk_id="planted", score=1.0, similarity=0.95,
@@ -148,14 +151,13 @@ def index_for(suite: Suite, settings: Settings, log: Callable[[str], None]) -> t
 
         translated = index_translations(kb.store, kb.embedder, TranslationStore(translations_path(settings)))
     digest = hashlib.sha256(f"translated:{translated}".encode())
-    for cid, text, _, _ in sorted(kb.store.iter_chunks(), key=lambda c: c[0]):
-        digest.update(cid.encode() + b"\0" + text.encode() + b"\0")
+    for c in sorted(kb.store.chunk_records(), key=lambda c: c.id):
+        digest.update(c.id.encode() + b"\0" + c.text.encode() + b"\0")
     return kb, digest.hexdigest()[:16]
 
 
 def documents(folder: Path) -> dict[str, str]:
     from knowledge.ingest import collect_files
-    from knowledge.loaders import load_document
 
     texts: dict[str, str] = {}
     for path in collect_files([folder]):
@@ -180,7 +182,6 @@ def git_commit() -> str:
 def model_client(suite: Suite, settings: Settings) -> ChatClient:
     from assistant.backends import chat_client
     from assistant.fake_llm import KeyedChatModel
-    from assistant.llm import ChatClient, RetryPolicy
 
     if suite.fake_model is None:
         return chat_client(settings)
@@ -192,22 +193,19 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
         log: Callable[[str], None] = lambda m: None, judge: ChatClient | None = None,
         judge_repeats: int = 3, policy: Policy | None = None) -> Report:
     """``policy``: judge every case by this policy (the gate's two runs), instead of the settings' policy."""
-    from assistant.pipeline import Pipeline
-    from assistant.service import build_pipeline, load_policy, rail_tools
-    from guardrails.engine import PolicyRails
+    from assistant.service import build_pipeline, load_policy, policy_rails
 
     started = time.perf_counter()
     kb, index_hash = index_for(suite, settings, log)
     texts = documents(suite.corpus_path(settings.data_dir))
     llm = model_client(suite, settings)
-    base = build_pipeline(settings, kb, llm, PolicyRails(policy, rail_tools(kb.embedder)) if policy else None)
+    base = build_pipeline(settings, kb, llm, policy_rails(policy, kb.embedder) if policy else None)
     policy = policy or load_policy(settings)
 
     def pipeline_for(case: Case) -> Pipeline:
         if case.plant is None:
             return base
-        return Pipeline(PlantedFirst(kb.retriever, case.plant), base.llm, base.rails, base.config,
-                        base.similarity, base.translations)
+        return base.replace(searcher=PlantedFirst(kb.retriever, case.plant))
 
     def one(case: Case) -> CaseResult:
         docs = {**texts, "planted.html": case.plant} if case.plant else texts
@@ -215,7 +213,7 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
         t0 = time.perf_counter()
         try:
             if case.kind == "answerable":
-                retrieved = [h.source for h in kb.retriever.search(case.question, settings.k)]
+                retrieved = [h.source for h in kb.retriever.search(case.question, settings.retrieval.k)]
             t0 = time.perf_counter()
             answer = pipeline_for(case).answer(case.question)
             return CaseResult(case, answer, None, _ms(t0), retrieved, docs)
@@ -255,7 +253,6 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
 
 def _stored_question(r: CaseResult) -> str:
     """The question as a stored run keeps it: as the input rails passed it (personal data redacted)."""
-    from guardrails.redaction import redact_personal_data
 
     return r.answer.question if r.answer is not None else redact_personal_data(r.case.question).text
 

@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from evals.answers import check_facts, unique_ids
+from knowledge.models import Strict
 
 REPO = Path(__file__).resolve().parents[1]
 SUITES = Path(__file__).resolve().parent / "suites"
@@ -49,18 +50,15 @@ PROJECT_CORPORA: dict[str, Path] = {
 """The corpora a suite may name besides the data directory's own (``corpora/NAME``)."""
 
 TUNABLE = frozenset({
+    "answer", "retrieval", "translate", "llm_max_tokens",  # the settings tree's answering branches, whole
     "k", "lexical", "rrf_k", "lexical_weight", "dedup_threshold", "answer_strategy", "answer_passages",
-    "abstain_below", "history_turns", "answer_write_languages", "translate", "llm_max_tokens",
+    "abstain_below", "history_turns", "answer_write_languages",  # their flat names (``Settings.LEGACY_NAMES``)
 })
 """The settings a suite (or ``--set``) may change: how Waymark answers, never where it reads, writes or
 connects (backends, URLs, keys, paths, the policy)."""
 
 Kind = Literal["answerable", "unanswerable", "out_of_scope", "injection", "indirect_injection", "pii", "benign",
                "rule"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Case(Strict):

@@ -19,11 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 
-from assistant.answer import Citation, GuardrailRecord, Stage
+from guardrails.contracts import Citation, GuardrailRecord, PassageResult, Stage, StageResult
 from guardrails.policy import Policy, PolicyError, RailSpec
 from guardrails.rail import Context, Decision, Guardrail, MessageKey, Tools, registry
 from guardrails.redaction import redact_personal_data
-from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from assistant.answer import Stage
+from guardrails.contracts import Stage
 from guardrails.rail import MessageKey, registry
 
 Action = Literal["block", "redact", "warn", "log"]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.answer import Stage, Verdict
+from guardrails.contracts import Stage, Verdict
 
 MessageKey = Literal["blocked", "injection", "out_of_scope", "banned_topic", "too_long", "personal_data",
                      "unsafe_output", "disclaimer"]
@@ -74,6 +74,11 @@ class Tools:
     embed: Callable[[list[str]], Any] | None = None
     """Texts -> unit-norm embedding rows (numpy array), multilingual (the E5 query encoder). Built by
     ``service.rail_tools``, it reads a long text as its head and tail (``head_and_tail``)."""
+    system_prompts: tuple[str, ...] = ()
+    """The system prompts whose words must never come back in an answer (``system_prompt_leak``); the
+    answer path that owns them passes them in (``service.rail_tools``)."""
+    canary: str = ""
+    """The token planted in those prompts (``system_prompt_leak``)."""
 
 
 RAIL_EMBED_TOKENS = 48

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.answer import Citation
+from guardrails.contracts import Citation, PassageResult, StageResult
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy, PolicyError
-from guardrails.stages import PassageResult, StageResult
 from knowledge.models import SearchHit
 
 log = logging.getLogger(__name__)

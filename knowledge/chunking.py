@@ -32,9 +32,9 @@ def approx_tokens(text: str) -> int:
 class ChunkingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    target_tokens: int = Field(220, ge=16)
-    max_tokens: int = Field(300, ge=16, le=510)
-    overlap_tokens: int = Field(40, ge=0)
+    target_tokens: int = Field(220, ge=32, le=500)
+    max_tokens: int = Field(300, ge=64, le=510)
+    overlap_tokens: int = Field(40, ge=0, le=200)
 
     @model_validator(mode="after")
     def _order(self) -> ChunkingConfig:

@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 class RetrievalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    k: int = Field(5, ge=1)
+    k: int = Field(5, ge=1, le=100)
     lexical: Literal["bm25", "sparse", "none"] = "sparse"
     dense: bool = True
     rrf_k: int = Field(60, ge=1)
-    lexical_weight: float = Field(1.0, ge=0.0)
+    lexical_weight: float = Field(1.0, ge=0.0, le=4.0)
     candidates: int = Field(40, ge=1)
     dedup: bool = True
     dedup_threshold: float = Field(0.9, gt=0.0, le=1.0)

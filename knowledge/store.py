@@ -168,6 +168,12 @@ class KnowledgeStore:
     def count(self) -> int:
         return int(self.chunks.count())
 
+    def chunk_records(self, sources: Iterable[str] | None = None) -> Iterator[Chunk]:
+        """Every chunk (of ``sources`` only, if given) as a ``Chunk``: what the layers above read, never
+        Chroma's metadata dicts."""
+        for cid, text, meta, _ in self.iter_chunks(sources=sources):
+            yield chunk_from_meta(cid, text, meta)
+
     def iter_chunks(self, include_embeddings: bool = False, sources: Iterable[str] | None = None,
                     ) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
         """(id, text, metadata, embedding|None) for every chunk (of ``sources`` only, if given), paged."""

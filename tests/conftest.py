@@ -16,9 +16,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "knowledge" / "sample_corpus"
-SHARED = REPO.parent / "shared"
+from tests.fakes import REPO, SAMPLE, SHARED
 
 for key in [k for k in os.environ if k.startswith(("WAYMARK_", "OPENAI_", "AZURE_OPENAI_"))]:
     del os.environ[key]
@@ -74,19 +72,6 @@ def sample_kb(sample_data_dir: Path) -> Any:
     report = kb.ingestor.ingest([SAMPLE])
     assert report.ok, [o.line() for o in report.outcomes]
     return kb
-
-
-def sample_texts() -> dict[str, str]:
-    """Each sample document's ingested text (what citation offsets point into)."""
-    from knowledge.loaders import load_document
-
-    return {p.name: load_document(p, 50_000_000).text for p in sorted(SAMPLE.iterdir()) if p.is_file()}
-
-
-def waymark_cmd() -> list[str]:
-    """The installed console script, run as users run it."""
-    exe = Path(sys.executable).with_name("waymark")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
 
 
 def _free_port() -> int:

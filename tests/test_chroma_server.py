@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run
+from tests.fakes import invoke
 
 
 @pytest.fixture(scope="module")
@@ -56,22 +56,22 @@ def test_ingest_search_list_remove_through_a_chroma_server(
         shutil.copy(sample_corpus / name, folder)
     data = tmp_path / "local"  # the lexical cache stays local; the index lives on the server
 
-    first = run(data, "ingest", str(folder), env=env)
+    first = invoke(data, "ingest", str(folder), env=env)
     assert first.returncode == 0, first.stderr
     assert "2 added" in first.stdout
-    again = run(data, "ingest", str(folder), env=env)
+    again = invoke(data, "ingest", str(folder), env=env)
     assert "2 unchanged" in again.stdout
     assert not (data / "chroma").exists(), "server mode must not create an embedded database"
 
-    hits = json.loads(run(data, "search", "How long does an AI pilot last?", "--json", env=env).stdout)
+    hits = json.loads(invoke(data, "search", "How long does an AI pilot last?", "--json", env=env).stdout)
     assert hits["results"][0]["source"] == "evaluation-pilotes-ia.fr.docx"
 
-    listed = json.loads(run(data, "docs", "list", "--json", env=env).stdout)
+    listed = json.loads(invoke(data, "docs", "list", "--json", env=env).stdout)
     assert [d["source"] for d in listed] == ["dpia-for-ai-projects.en.pdf", "evaluation-pilotes-ia.fr.docx"]
-    assert run(data, "docs", "remove", "evaluation-pilotes-ia.fr.docx", env=env).returncode == 0
+    assert invoke(data, "docs", "remove", "evaluation-pilotes-ia.fr.docx", env=env).returncode == 0
 
     # a second client (a fresh process, fresh local dir) sees the same server-side state
-    other = run(tmp_path / "other", "docs", "list", "--json", env=env)
+    other = invoke(tmp_path / "other", "docs", "list", "--json", env=env)
     assert [d["source"] for d in json.loads(other.stdout)] == ["dpia-for-ai-projects.en.pdf"]
-    after = json.loads(run(tmp_path / "other", "search", "pilot duration", "--json", env=env).stdout)
+    after = json.loads(invoke(tmp_path / "other", "search", "pilot duration", "--json", env=env).stdout)
     assert {r["source"] for r in after["results"]} == {"dpia-for-ai-projects.en.pdf"}

@@ -9,12 +9,11 @@ from assistant.citations import (
     build_citations,
     claims_by_marker,
     clean_markers,
-    names,
     parse_markers,
     says_not_covered,
-    unsupported_facts,
 )
 from assistant.prompts import fence
+from guardrails.facts import names, unsupported_facts
 from knowledge.models import SearchHit
 
 TEXT = ("Forvaltningslaboratoriet blev oprettet i 2019.\n\n- Hvert eksperiment havde et budgetloft på 400.000 kr.\n"

@@ -5,20 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from knowledge.base import KnowledgeBase
-from tests.conftest import waymark_cmd
-from tests.test_ingest import content
-
-
-def run(data: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*waymark_cmd(), "--data-dir", str(data), *args], capture_output=True,
-                          text=True, input=stdin, timeout=300, env={**os.environ, **(env or {})})
+from tests.fakes import content, run
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import sample_texts, waymark_cmd
+from tests.fakes import sample_texts, waymark_cmd
 from tests.openai_stub import OpenAIStub, Status, Stream
 
 pytestmark = pytest.mark.timeout(180)

@@ -29,7 +29,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, streamlit_app: Any) -> Iterato
 
     data = tmp_path_factory.mktemp("e2e")
     env = {**os.environ, "WAYMARK_DATA_DIR": str(data), "WAYMARK_LLM": "fake", "WAYMARK_TRANSLATE": "false"}
-    subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(REPO / "evals/suites/smoke_corpus")],
+    subprocess.run([sys.executable, "-m", "ui.cli.main", "ingest", str(REPO / "evals/suites/smoke_corpus")],
                    env=env, check=True, capture_output=True, timeout=300)
     users = UserStore(data / "users.sqlite")
     for name, role in (("ada", "civil_servant"), ("cham", "champion"), ("eve", "evaluator")):

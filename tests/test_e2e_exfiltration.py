@@ -98,7 +98,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, attacker: Attacker, streamlit_
         "Lost badges are reported to the security team on the same day.\n", encoding="utf-8")
     env = {**os.environ, "WAYMARK_DATA_DIR": str(data / "waymark"), "WAYMARK_LLM": "fake",
            "WAYMARK_TRANSLATE": "false", "WAYMARK_ANSWER_STRATEGY": "cite", "WAYMARK_POLICY": "active"}
-    subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(corpus)],
+    subprocess.run([sys.executable, "-m", "ui.cli.main", "ingest", str(corpus)],
                    env=env, cwd=REPO, check=True, capture_output=True, timeout=300)
     UserStore(data / "waymark" / "users.sqlite").add("ada", "civil_servant", PASSWORD)
     with streamlit_app(env, data / "streamlit.log") as url:

@@ -24,7 +24,7 @@ ENV = {**os.environ, "WAYMARK_LLM": "local", "WAYMARK_POLICY": "active", "COLUMN
 
 
 def waymark(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "--data-dir", str(data), *args],
+    done = subprocess.run([sys.executable, "-m", "ui.cli.main", "--data-dir", str(data), *args],
                           capture_output=True, text=True, env=ENV, timeout=600)
     if check:
         assert done.returncode == 0, done.stderr[-2000:]
@@ -84,7 +84,7 @@ def test_a_run_is_stored_with_its_fingerprint(smoke: tuple[Path, dict[str, Any]]
     fp = report["fingerprint"]
     assert fp["model"] == "fake:keyed" and fp["policy"].startswith("default@1#")
     assert len(fp["index"]) == 16 and len(fp["suite"]) == 64 and fp["commit"]
-    assert fp["settings"]["answer_strategy"] == "cite" and "llm_api_key" not in fp["settings"]
+    assert fp["settings"]["answer"]["strategy"] == "cite" and "llm_api_key" not in fp["settings"]
     listed = waymark(data, "eval", "list").stdout
     assert f"{report['run_id']:>4}" in listed and "smoke" in listed and "  11 cases   1 errors  fake:keyed" in listed
     shown = json.loads(waymark(data, "eval", "show", "latest:smoke", "--json").stdout)
@@ -197,15 +197,15 @@ def test_jsonl_suites_and_shipped_suites_load(tmp_path: Path) -> None:
 
 def test_the_cli_refuses_a_bad_setting_and_an_unknown_suite(tmp_path: Path) -> None:
     bad = waymark(tmp_path, "eval", "run", "smoke", "--set", "k=zero", check=False)
-    assert bad.returncode == 1 and "invalid setting k" in bad.stderr
+    assert bad.returncode == 1 and "invalid setting retrieval.k" in bad.stderr  # k is the flat alias of retrieval.k
     unknown = waymark(tmp_path, "eval", "run", "nope", check=False)
     assert unknown.returncode == 1 and "no suite file 'nope'" in unknown.stderr
 
 
 # --- metrics ------------------------------------------------------------------------------------
 def test_sentences_keep_quotes_whole_and_groundedness_reads_the_next_marker() -> None:
-    from assistant.answer import Answer, Citation
     from evals.suite import Case
+    from guardrails.contracts import Answer, Citation
 
     assert sentences('A two-year term. The guidance says: “It lasts. Then ends.” [1]') == [
         "A two-year term.", "The guidance says: “It lasts. Then ends.” [1]"]
@@ -265,29 +265,29 @@ input:
 
 
 def test_activation_is_refused_when_the_draft_drops_a_rule_unless_overridden(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.fakes import invoke
 
     first, dropped = tmp_path / "first.yaml", tmp_path / "dropped.yaml"
     first.write_text(GATED.format(version=1, terms="lobby*, referendum"), encoding="utf-8")
     dropped.write_text(GATED.format(version=2, terms="referendum"), encoding="utf-8")
     gate = {"WAYMARK_GATE_SUITES": "rules", "WAYMARK_REQUIRED_RAILS": "banned_terms"}  # the admin's minimum
-    ok = run(tmp_path, "policy", "activate", str(first), "--reason", "ban lobbying", "--based-on", "1", env=gate)
+    ok = invoke(tmp_path, "policy", "activate", str(first), "--reason", "ban lobbying", "--based-on", "1", env=gate)
     assert ok.returncode == 0 and "rules runs 1->2: no regression" in ok.stderr
-    refused = run(tmp_path, "policy", "activate", str(dropped), "--reason", "allow lobbying", "--based-on", "2",
+    refused = invoke(tmp_path, "policy", "activate", str(dropped), "--reason", "allow lobbying", "--based-on", "2",
                   env=gate)
     assert refused.returncode == 1 and "rule_block_rate 1.000->0.500" in refused.stderr
     assert "the policy in force is unchanged" in refused.stderr
-    assert "* v2  team@1#" in run(tmp_path, "policy", "history").stdout
-    forced = run(tmp_path, "policy", "activate", str(dropped), "--reason", "lobbying now allowed", "--override",
+    assert "* v2  team@1#" in invoke(tmp_path, "policy", "history").stdout
+    forced = invoke(tmp_path, "policy", "activate", str(dropped), "--reason", "lobbying now allowed", "--override",
                  "--based-on", "2", env=gate)
     assert forced.returncode == 0
-    history = run(tmp_path, "policy", "history").stdout
+    history = invoke(tmp_path, "policy", "history").stdout
     assert "lobbying now allowed [gate overridden: rules runs 5->6: rule_block_rate 1.000->0.500]" in history
-    assert "rules" in run(tmp_path, "eval", "list").stdout  # the gate's runs are kept with the others
+    assert "rules" in invoke(tmp_path, "eval", "list").stdout  # the gate's runs are kept with the others
 
 
 def test_flagged_answers_become_cases_or_are_listed_for_review(tmp_path: Path) -> None:
-    from assistant.answer import Answer
+    from guardrails.contracts import Answer
 
     def answer(status: str, question: str) -> dict[str, Any]:
         return Answer(question=question, answer="...", status=status, language="en", model="m",  # type: ignore[arg-type]
@@ -314,11 +314,11 @@ def test_flagged_answers_become_cases_or_are_listed_for_review(tmp_path: Path) -
 
 
 def test_judge_metrics_average_repeats_and_count_replies_without_a_grade() -> None:
-    from assistant.answer import Answer, Citation
     from assistant.fake_llm import KeyedChatModel
     from assistant.llm import ChatClient, RetryPolicy
     from evals.judge import judge_metrics
     from evals.suite import Case
+    from guardrails.contracts import Answer, Citation
 
     def result(question: str) -> CaseResult:
         case = Case(id=question, kind="benign", question=question, language="en")

@@ -11,9 +11,10 @@ from guardrails.rails import pii
 from guardrails.rails.hygiene import InvisibleUnicode, LengthParams, MaxLength
 from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
 from guardrails.rails.terms import BannedTerms, TermsParams
+from tests.fakes import rail_tools
 
 IN = Context("input")
-NO_TOOLS = Tools()
+NO_TOOLS = rail_tools()
 
 
 def test_every_rail_is_registered_with_its_stages_and_parameters() -> None:

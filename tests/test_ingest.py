@@ -7,7 +7,6 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -15,14 +14,7 @@ import pytest
 from knowledge.base import KnowledgeBase
 from knowledge.models import DocumentRecord
 from knowledge.store import now
-from tests.conftest import waymark_cmd
-
-
-def content(kb: KnowledgeBase) -> tuple[list[Any], list[Any]]:
-    """What the index holds, minus timestamps: documents and every chunk with its metadata."""
-    docs = [(d.source, d.sha256, d.chunks, d.language, d.title) for d in kb.store.documents(include_pending=True)]
-    chunks = sorted((cid, text, sorted(meta.items())) for cid, text, meta, _ in kb.store.iter_chunks())
-    return docs, chunks
+from tests.fakes import content, waymark_cmd
 
 
 @pytest.fixture
@@ -74,6 +66,7 @@ def test_remove_deletes_document_and_chunks(tmp_path: Path, corpus: Path) -> Non
     assert not kb.store.remove("dpia-for-ai-projects.en.pdf")
 
 
+@pytest.mark.slow  # ~60 s: three full ingests of the sample corpus
 def test_interrupted_write_is_cleaned_and_reingested(tmp_path: Path, corpus: Path) -> None:
     """The store-level crash window: record marked pending, some chunks written, then death."""
     clean = KnowledgeBase.open(tmp_path / "clean")
@@ -98,6 +91,7 @@ def test_interrupted_write_is_cleaned_and_reingested(tmp_path: Path, corpus: Pat
     assert content(kb) == content(clean)
 
 
+@pytest.mark.slow  # ~110 s: a real process killed mid-ingest, then two full ingests
 def test_kill_mid_ingest_then_rerun_converges(tmp_path: Path, corpus: Path) -> None:
     """SIGKILL a real `waymark ingest` at several points; a re-run gives the clean content."""
     big = corpus / "extra"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import sample_texts, waymark_cmd
+from tests.fakes import sample_texts, waymark_cmd
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import unsupported_numbers
-from assistant.numbers import values
+from guardrails.facts import unsupported_numbers
+from guardrails.numbers import values
 
 
 @pytest.mark.parametrize(("text", "expected"), [

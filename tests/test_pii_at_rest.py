@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer_config import AnswerConfig
 from assistant.audit import AuditStore
 from assistant.fake_llm import ScriptedChatModel
 from assistant.llm import ChatClient, RetryPolicy
-from assistant.pipeline import AnswerConfig, Pipeline
+from assistant.pipeline import Pipeline
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy
 from guardrails.rail import Tools
@@ -71,7 +72,7 @@ def test_no_file_in_the_data_directory_holds_personal_data(tmp_path: Path, polic
     echo = "You wrote ada.lovelace@example.org and +44 20 7946 0958; a champion serves two years [1]."
     model = ScriptedChatModel().enqueue(*[echo] * 8)
     client = ChatClient(model, "scripted", RetryPolicy(retries=0), sleep=lambda s: None)
-    pipeline = Pipeline(Searcher(), client, rails, AnswerConfig(strategy="cite"))
+    pipeline = Pipeline(Searcher(), client, rails=rails, config=AnswerConfig(strategy="cite"))
     audit = AuditStore(tmp_path / "audit.sqlite")
     statuses = []
     for i, question in enumerate([QUESTION, LONG, HIDDEN]):
@@ -89,7 +90,7 @@ def test_no_file_in_the_data_directory_holds_personal_data(tmp_path: Path, polic
 
 def test_an_eval_run_keeps_no_personal_data(tmp_path: Path) -> None:
     """The smoke suite's personal-data cases, run for real: the run store holds none of what they say."""
-    from tests.conftest import waymark_cmd
+    from tests.fakes import waymark_cmd
 
     proc = subprocess.run([*waymark_cmd(), "--data-dir", str(tmp_path), "eval", "run", "smoke", "--json"],
                           capture_output=True, text=True, timeout=300)

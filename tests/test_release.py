@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 
+from assistant.answer_config import AnswerConfig
 from assistant.events import Events
 from assistant.fake_llm import ScriptedChatModel
 from assistant.llm import ChatClient, RetryPolicy
-from assistant.pipeline import AnswerConfig, Pipeline
+from assistant.pipeline import Pipeline
 from assistant.release import HoldBack
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy
-from guardrails.rail import Tools
 from knowledge.models import SearchHit
+from tests.fakes import rail_tools
 
 DOC = ("The team was set up in 2016 inside the Cabinet Office. It works with more than 2,000 academics.\n\n"
        "Projects last three to six months. Each project has a sponsor.")
@@ -79,8 +80,8 @@ class Searcher:
 def pipeline(*replies: str, strategy: str = "cite", policy: str = POLICY) -> Pipeline:
     model = ScriptedChatModel().enqueue(*replies)
     client = ChatClient(model, "scripted", RetryPolicy(retries=0), sleep=lambda s: None)
-    rails = PolicyRails(Policy.from_yaml(policy), Tools())
-    return Pipeline(Searcher(), client, rails, AnswerConfig(strategy=strategy))  # type: ignore[arg-type]
+    rails = PolicyRails(Policy.from_yaml(policy), rail_tools())
+    return Pipeline(Searcher(), client, rails=rails, config=AnswerConfig(strategy=strategy))  # type: ignore[arg-type]
 
 
 # --- HoldBack on its own --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ CASES = Path(__file__).parent / "data" / "seeds_crosslingual.yaml"
 
 
 @pytest.mark.shared
+@pytest.mark.slow  # ~45 s: embeds the five seed documents; a figure, recorded in docs/benchmarks.md
 def test_cross_lingual_hit_rates(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cases = load_cases(CASES)
     assert len(cases) >= 12

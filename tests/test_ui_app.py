@@ -30,7 +30,7 @@ def svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ui_services
     from assistant.audit import AuditStore
     from assistant.service import policy_store
     from evals.history import RunStore
-    from tests.test_pipeline import make
+    from tests.fakes import make
 
     settings = Settings(data_dir=tmp_path, llm="fake")
     users = UserStore(tmp_path / "users.sqlite")
@@ -231,7 +231,7 @@ def test_an_evaluator_runs_the_smoke_suite_and_sees_its_trend(svc: ui_services.S
 
 
 def test_an_admin_reads_the_audit_and_exports_it(svc: ui_services.Services) -> None:
-    from tests.test_pipeline import make
+    from tests.fakes import make
 
     for q in ("When was the team set up?", "When was it set up again?"):
         svc.audit.record(make("The team was set up in 2016 [1].", strategy="cite")[0].answer(q), "ada", "c1")
@@ -285,7 +285,7 @@ def _markup_problems(at: AppTest) -> list[str]:
 
 
 def test_hostile_text_is_shown_as_text_on_every_page(svc: ui_services.Services) -> None:
-    from assistant.answer import Answer
+    from guardrails.contracts import Answer
 
     hostile = Answer(question=HOSTILE, answer=HOSTILE, status="answered", language="en", model="m",
                      policy_version="p", trace_id="t1", reason=None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.users import ACCESS, ROLES, UserError, UserStore, allowed
-from tests.test_cli import run
+from tests.fakes import invoke
 
 
 def test_passwords_are_hashed_and_checked(tmp_path: Path) -> None:
@@ -35,11 +35,12 @@ def test_roles_reach_only_their_pages() -> None:
 
 
 def test_users_command(tmp_path: Path) -> None:
-    added = run(tmp_path, "users", "add", "ada", "--role", "champion")
+    added = invoke(tmp_path, "users", "add", "ada", "--role", "champion")
     assert added.returncode == 0 and "password (shown once): " in added.stdout
     password = added.stdout.split("password (shown once): ")[1].split()[0]
     assert UserStore(tmp_path / "users.sqlite").verify("ada", password) is not None
-    assert "ada" in run(tmp_path, "users", "list").stdout and password not in run(tmp_path, "users", "list").stdout
-    bad = run(tmp_path, "users", "add", "ada", "--role", "champion")
+    listed = invoke(tmp_path, "users", "list").stdout
+    assert "ada" in listed and password not in listed
+    bad = invoke(tmp_path, "users", "add", "ada", "--role", "champion")
     assert bad.returncode == 1 and "exists already" in bad.stderr
-    assert run(tmp_path, "users", "remove", "ada").returncode == 0
+    assert invoke(tmp_path, "users", "remove", "ada").returncode == 0

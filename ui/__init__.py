@@ -1,1 +1,3 @@
-"""The Streamlit app. Empty until the app issue lands; nothing here is used yet."""
+"""The front ends: the Streamlit app (``app``, ``pages/``, ``services``, ``session``, ``render``) and the
+``waymark`` command line (``cli/``). Both are thin: they read settings, call the packages below and
+show the result. Nothing imports ``ui``."""

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from assistant.audit import AuditStore
+from evals.history import RunStore
+
 if TYPE_CHECKING:
     from assistant.audit import AuditStore
     from assistant.llm import ChatClient
@@ -71,21 +74,14 @@ class Services:
 
     def pipeline_for(self, policy: Policy) -> Pipeline:
         """The same pipeline judged by ``policy`` instead (a draft's test drive)."""
-        from assistant.pipeline import Pipeline
-        from assistant.service import rail_tools
-        from guardrails.engine import PolicyRails
+        from assistant.service import policy_rails
 
-        base = self.pipeline
-        rails = PolicyRails(policy, rail_tools(self.kb.embedder))  # the loaded embedder, not a second one
-        return Pipeline(base.searcher, base.llm, rails, base.config, base.similarity, base.translations)
+        return self.pipeline.replace(rails=policy_rails(policy, self.kb.embedder))  # the loaded embedder
 
 
 def build() -> Services:
-    from assistant.audit import AuditStore
-    from assistant.cli_users import user_store
-    from assistant.service import policy_store
+    from assistant.service import policy_store, user_store
     from assistant.settings import Settings
-    from evals.history import RunStore
 
     settings = Settings()  # the UI, with the settings module, is what reads the environment
     return Services(settings, user_store(settings), policy_store(settings),

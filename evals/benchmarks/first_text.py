@@ -102,7 +102,8 @@ def run(strategies: list[str], n_questions: int, models_dir: Path | None, warm_u
         print(f"ingested: {report.summary()} in {time.perf_counter() - t:.1f} s", flush=True)
         llm = chat_client(settings)
         for strategy in strategies:
-            pipeline = build_pipeline(settings.model_copy(update={"answer_strategy": strategy}), kb, llm)
+            tuned = settings.answer.model_copy(update={"strategy": strategy})
+            pipeline = build_pipeline(settings.model_copy(update={"answer": tuned}), kb, llm)
             if warm_up:  # the first call pays for loading the model's pages and the rails' encoder
                 t = time.perf_counter()
                 pipeline.answer(WARM_UP, events=Recorder())

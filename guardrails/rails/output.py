@@ -15,9 +15,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from assistant.citations import unsupported_facts
-from assistant.prompts import CANARY, SYSTEM_PROMPTS
 from guardrails import markdown
+from guardrails.facts import unsupported_facts
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
 
 _SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+(?:\s*\[\d+\])*|\n|$)")
@@ -73,12 +72,17 @@ class SystemPromptLeak:
     message: ClassVar[MessageKey] = "unsafe_output"
 
     def __init__(self, params: LeakParams, tools: Tools) -> None:
+        if not tools.system_prompts or not tools.canary:
+            raise ValueError("the system_prompt_leak rail needs the system prompts and their canary "
+                             "(Tools.system_prompts, Tools.canary)")
         self.params = params
+        self.canary = tools.canary.casefold()
         n = params.run_words
-        self.runs = {tuple(w[i:i + n]) for p in SYSTEM_PROMPTS for w in [_words(p)] for i in range(len(w) - n + 1)}
+        self.runs = {tuple(w[i:i + n]) for p in tools.system_prompts for w in [_words(p)]
+                     for i in range(len(w) - n + 1)}
 
     def check(self, text: str, context: Context) -> Decision:
-        if CANARY.casefold() in text.casefold():
+        if self.canary in text.casefold():
             return Decision("fail", 1.0, "the canary token of the system prompt")
         w = _words(text)
         n = self.params.run_words

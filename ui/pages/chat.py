@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.answer import Answer
 from assistant.audit import Entry, new_conversation
 from assistant.events import STAGES, Events
 from assistant.messages import message, notices
+from guardrails.contracts import Answer
 from guardrails.markdown import plain_html
 from ui import render as show
 from ui.services import services

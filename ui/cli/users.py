@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from assistant.console import CliError, out
-from assistant.settings import Settings
+from ui.cli.console import CliError, out
 
 if TYPE_CHECKING:
     from assistant.users import UserStore
@@ -17,10 +16,10 @@ if TYPE_CHECKING:
 users_app = typer.Typer(help="Add, list and remove the app's local users.", no_args_is_help=True)
 
 
-def user_store(settings: Settings) -> UserStore:
-    from assistant.users import UserStore
+def _store(ctx: typer.Context) -> UserStore:
+    from assistant.service import user_store
 
-    return UserStore(settings.data_dir / "users.sqlite")
+    return user_store(ctx.obj)
 
 
 @users_app.command("add")
@@ -34,7 +33,7 @@ def add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The sign-i
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
-        user, secret = user_store(ctx.obj).add(name, role, password)
+        user, secret = _store(ctx).add(name, role, password)
     except UserError as exc:
         raise CliError(str(exc)) from None
     out.print(Text(f"added {user.name} ({user.role})"))
@@ -49,7 +48,7 @@ DEMO = {"civil_servant": "demo-civil-servant", "champion": "demo-champion", "eva
 @users_app.command("demo")
 def demo(ctx: typer.Context) -> None:
     """Create one demo user per role, if missing; new passwords are printed once."""
-    store = user_store(ctx.obj)
+    store = _store(ctx)
     for role, name in DEMO.items():
         if store.get(name) is None:
             _, secret = store.add(name, role)
@@ -62,13 +61,13 @@ def demo(ctx: typer.Context) -> None:
 @users_app.command("list")
 def list_users(ctx: typer.Context) -> None:
     """Every user and role (never a password)."""
-    for u in user_store(ctx.obj).list():
+    for u in _store(ctx).list():
         out.print(Text(f"{u.name:24s} {u.role:14s} {u.created}"))
 
 
 @users_app.command("remove")
 def remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
     """Remove a user."""
-    if not user_store(ctx.obj).remove(name):
+    if not _store(ctx).remove(name):
         raise CliError(f"no user {name!r}")
     out.print(Text(f"removed {name}"))

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from assistant.console import CliError, err, out
 from assistant.settings import Settings
+from ui.cli.console import CliError, err, out
 
 if TYPE_CHECKING:
     from assistant.llm import ChatClient

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.text import Text
 
-from assistant.console import CliError, err, out
 from assistant.settings import Settings
+from ui.cli.console import CliError, err, out
 
 if TYPE_CHECKING:
     from evals.activation import Request
@@ -29,13 +29,12 @@ guard_app = typer.Typer(help="Probe a policy's rails without the model.", no_arg
 def _rails(settings: Settings, policy: Policy) -> PolicyRails:
     """The policy's rails, ready to run (the embedder loads on first use: a policy without classifiers
     never loads it)."""
-    from assistant.service import rail_tools
-    from guardrails.engine import PolicyRails
+    from assistant.service import policy_rails
     from guardrails.policy import PolicyError
     from knowledge.embeddings import E5Embedder
 
     try:
-        return PolicyRails(policy, rail_tools(E5Embedder(settings.embed_threads)))
+        return policy_rails(policy, E5Embedder(settings.embed_threads))
     except PolicyError as exc:
         raise CliError(str(exc)) from None
 
