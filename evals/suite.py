@@ -36,6 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+import knowledge
 from evals.answers import check_facts, unique_ids
 from knowledge.models import Strict
 
@@ -43,9 +44,9 @@ REPO = Path(__file__).resolve().parents[1]
 SUITES = Path(__file__).resolve().parent / "suites"
 
 PROJECT_CORPORA: dict[str, Path] = {
-    "knowledge/sample_corpus": REPO / "knowledge" / "sample_corpus",
+    "knowledge/sample_corpus": Path(knowledge.__file__).resolve().parent / "sample_corpus",
     "evals/suites/smoke_corpus": SUITES / "smoke_corpus",
-    "../shared/seeds": REPO.parent / "shared" / "seeds",
+    "../shared/seeds": REPO.parent / "shared" / "seeds",  # beside a checkout only (tests skip without it)
 }
 """The corpora a suite may name besides the data directory's own (``corpora/NAME``)."""
 
