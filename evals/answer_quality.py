@@ -23,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from evals.answers import AnswerCase, AnswerSuite, citations_verbatim, facts_found, load_suite
+from evals.answers import citations_verbatim, facts_found
 from evals.baseline import StuffChain
 from evals.stats import Rate, percentile
+from evals.suite import Case, Suite, load
 from guardrails.contracts import Answer
 from knowledge.loaders import load_document
 
@@ -56,7 +57,7 @@ class CaseRun:
 class SystemReport:
     system: str
     runs: list[CaseRun]
-    cases: dict[str, AnswerCase]
+    cases: dict[str, Case]
 
     def _of(self, kind: str) -> list[CaseRun]:
         return [r for r in self.runs if r.kind == kind]
@@ -109,8 +110,8 @@ HEADER = ["system", "facts accuracy", "fact recall", "answered (answerable)", "c
 
 
 # --- running one system ---------------------------------------------------------------------------------
-def _score(case: AnswerCase, system: str, answer: Answer, documents: dict[str, str], wall_ms: float) -> CaseRun:
-    return CaseRun(case.id, case.kind, system, answer.status, answer.answer, facts_found(answer, case),
+def _score(case: Case, system: str, answer: Answer, documents: dict[str, str], wall_ms: float) -> CaseRun:
+    return CaseRun(case.id, case.kind, system, answer.status, answer.answer, facts_found(answer, case.facts),
                    citations_verbatim(answer, documents), sorted({c.source for c in answer.citations}),
                    [(c.source, c.start, c.end) for c in answer.citations], answer.timings_ms.first_token,
                    answer.timings_ms.total, wall_ms, answer.reason or "")
@@ -132,7 +133,7 @@ def _waymark() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli.main"]
 
 
-def run_system(system: str, suite: AnswerSuite, data_dir: Path, documents: dict[str, str],
+def run_system(system: str, suite: Suite, data_dir: Path, documents: dict[str, str],
                log: Callable[[str], None]) -> SystemReport:
     ask: Callable[[str], Answer]
     if system == "langchain":
@@ -177,13 +178,13 @@ def _baseline(data_dir: Path) -> Callable[[str], Answer]:
 
 
 # --- the corpus -----------------------------------------------------------------------------------------
-def prepare(suite: AnswerSuite, data_dir: Path, log: Callable[[str], None], translate: bool = True) -> dict[str, str]:
+def prepare(suite: Suite, data_dir: Path, log: Callable[[str], None], translate: bool = True) -> dict[str, str]:
     """Ingest the suite's corpus (unchanged files are skipped), translate its non-English passages
     (``waymark translate``), and return each document's text."""
     from assistant.service import open_knowledge_base
     from assistant.settings import Settings
 
-    corpus = (REPO / suite.corpus).resolve()
+    corpus = suite.corpus_path(data_dir)
     if not corpus.is_dir():
         raise SystemExit(f"skipped: the suite's corpus {corpus} is absent")
     kb = open_knowledge_base(Settings(data_dir=data_dir))
@@ -198,7 +199,7 @@ def prepare(suite: AnswerSuite, data_dir: Path, log: Callable[[str], None], tran
     return {p.name: load_document(p, 50_000_000).text for p in sorted(corpus.iterdir()) if p.is_file()}
 
 
-def markdown(reports: list[SystemReport], suite: AnswerSuite, command: str, seconds: float) -> str:
+def markdown(reports: list[SystemReport], suite: Suite, command: str, seconds: float) -> str:
     from evals.benchmarks.common import table
 
     kinds = {k: sum(1 for c in suite.cases if c.kind == k) for k in ("answerable", "unanswerable")}
@@ -223,7 +224,7 @@ def main() -> None:
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         parser.error(f"unknown system(s) {unknown}; choose from {SYSTEMS}")
-    suite = load_suite(args.suite)
+    suite = load(str(args.suite))[0]
     suite.cases = suite.cases[:: max(1, args.every)][: args.limit]
     data_dir = args.data_dir or REPO / ".cache" / "eval" / suite.suite
 

@@ -1,6 +1,6 @@
-"""Answer-quality cases and deterministic checks: facts, citations, abstention.
+"""Deterministic answer checks shared by the metrics and the figure scripts: facts, citations.
 
-A case file (YAML) holds questions with the facts a correct answer states. A fact is a list
+A case (``evals.suite.Case``) lists the facts a correct answer states. A fact is a list
 of alternatives; the answer states the fact when any alternative appears in it (case- and
 accent-insensitive, numbers compared without separators so 2,000 = 2.000 = 2 000; an
 alternative written ``re:...`` is a regular expression). Unanswerable cases must abstain.
@@ -11,15 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from guardrails.contracts import Answer
-
-Kind = Literal["answerable", "unanswerable"]
 
 
 def check_facts(facts: list[list[str]]) -> list[list[str]]:
@@ -42,50 +35,6 @@ def unique_ids(ids: list[str]) -> None:
         raise ValueError(f"duplicate case ids: {dupes}")
 
 
-class AnswerCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    kind: Kind = "answerable"
-    question: str
-    language: str
-    sources: list[str] = Field(default_factory=list)
-    """Files that hold the answer (any of them counts)."""
-    facts: list[list[str]] = Field(default_factory=list)
-    """Every fact must be stated; each fact is a list of acceptable alternatives."""
-    evidence: str | None = None
-    """A verbatim span of the source that supports the answer."""
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("facts")
-    @classmethod
-    def _facts(cls, v: list[list[str]]) -> list[list[str]]:
-        return check_facts(v)
-
-
-class AnswerSuite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    suite: str
-    description: str = ""
-    corpus: str = ""
-    """Where the documents live, relative to the repository root (e.g. ``../shared/seeds``)."""
-    cases: list[AnswerCase]
-
-    @field_validator("cases")
-    @classmethod
-    def _unique_ids(cls, v: list[AnswerCase]) -> list[AnswerCase]:
-        unique_ids([c.id for c in v])
-        for c in v:
-            if c.kind == "answerable" and not c.facts:
-                raise ValueError(f"answerable case {c.id} has no facts")
-        return v
-
-
-def load_suite(path: Path) -> AnswerSuite:
-    return AnswerSuite.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
 def normalise(text: str) -> str:
     """Casefolded, accents removed, numbers without separators, whitespace collapsed."""
     text = unicodedata.normalize("NFKD", text)
@@ -106,11 +55,11 @@ def states(answer: str, alternatives: Sequence[str]) -> bool:
     return False
 
 
-def facts_found(answer: Answer, case: AnswerCase) -> tuple[int, int]:
+def facts_found(answer: Answer, facts: Sequence[Sequence[str]]) -> tuple[int, int]:
     """(facts stated, facts expected); only an answered status can state facts."""
     if answer.status != "answered":
-        return 0, len(case.facts)
-    return sum(1 for alts in case.facts if states(answer.answer, alts)), len(case.facts)
+        return 0, len(facts)
+    return sum(1 for alts in facts if states(answer.answer, alts)), len(facts)
 
 
 def citations_verbatim(answer: Answer, documents: dict[str, str]) -> tuple[int, int]:

@@ -21,8 +21,8 @@ from assistant import quotes
 from assistant.service import embedding_similarity, open_knowledge_base, translations_path
 from assistant.settings import Settings
 from assistant.translation import TranslationStore
-from evals.answers import load_suite
 from evals.stats import Rate
+from evals.suite import load
 from knowledge.models import SearchHit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--shortlist", type=int, default=8, help="lines the model reads")
     parser.add_argument("--per-source", type=int, default=None, help="at most N passages per document")
     args = parser.parse_args()
-    suite = load_suite(args.suite)
+    suite = load(str(args.suite))[0]
     settings = Settings(data_dir=args.data_dir or REPO / ".cache" / "eval" / suite.suite)
     kb = open_knowledge_base(settings)
     similarity = embedding_similarity(kb.embedder)

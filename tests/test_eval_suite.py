@@ -365,3 +365,22 @@ def test_public_sets_become_suites(tmp_path: Path, name: str, kinds: set[str]) -
     if name == "xquad":
         assert all(loaded.corpus_path(tmp_path).joinpath(s).is_file() for c in loaded.cases for s in c.sources)
         assert len(full.cases) == 1190
+
+
+def test_the_seeds_figure_script_scores_the_one_case_format() -> None:
+    """``evals/answer_quality.py`` reads the seeds suite as ``Suite``/``Case`` (no schema of its own)."""
+    from evals.answer_quality import _score
+    from evals.suite import Case
+    from guardrails.contracts import Answer, Citation
+
+    case = Case(id="a", kind="answerable", question="How long?", language="en",
+                facts=[["two years"], ["re:renew(ed)? once"]], sources=["doc.en.md"])
+    doc = "A champion serves for two years, renewable once."
+    cited = Citation(n=1, source="doc.en.md", title="Doc", section=None, quote=doc[:33], start=0, end=33,
+                     score=0.9)
+    answer = Answer(question="How long?", answer="Two years [1].", status="answered", language="en",
+                    citations=[cited], model="scripted", policy_version="none", trace_id="t")
+    run = _score(case, "waymark", answer, {"doc.en.md": doc}, 12.0)
+    assert run.facts == (1, 2) and run.citations == (1, 1) and run.cited_sources == ["doc.en.md"]
+    wrong = answer.model_copy(update={"citations": [cited.model_copy(update={"start": 1})]})
+    assert _score(case, "waymark", wrong, {"doc.en.md": doc}, 12.0).citations == (0, 1)

@@ -12,8 +12,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from evals.answers import load_suite
 from evals.benchmarks.common import REPO, SHARED, table
+from evals.suite import load
 from knowledge.base import KnowledgeBase
 
 OFF_TOPIC = [
@@ -44,7 +44,7 @@ def run(thresholds: tuple[float, ...] = (0.76, 0.78, 0.80, 0.82)) -> str:
         groups["sample corpus: answerable"] = _best(kb, sample_questions())
         groups["sample corpus: off-topic"] = _best(kb, OFF_TOPIC)
         if (SHARED / "seeds").is_dir():
-            suite = load_suite(REPO / "evals" / "suites" / "seeds.yaml")
+            suite = load("seeds")[0]
             kb = KnowledgeBase.open(Path(tmp) / "seeds")
             kb.ingestor.ingest([SHARED / "seeds"])
             groups["seeds: answerable"] = _best(kb, [c.question for c in suite.cases if c.kind == "answerable"])
