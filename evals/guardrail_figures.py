@@ -22,12 +22,9 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict
 
 from evals.stats import Rate
+from evals.suite import load
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy, shipped_or_file
 from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
@@ -36,22 +33,6 @@ from knowledge.language import UNDETERMINED, detect_language
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-
-
-class GuardCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    kind: Literal["benign", "injection"]
-    language: str
-    text: str
-
-
-class GuardSuite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    suite: str
-    cases: list[GuardCase]
 
 
 Check = Callable[[str, str], bool]
@@ -173,13 +154,13 @@ def main() -> None:
 
     lines = [f"Policy `{policy.label}`, input rails: "
              f"{', '.join(r.rail + ' (' + r.action + ')' for r in policy.input)}. Rates: value [95% Wilson] (n).", ""]
-    suite = GuardSuite.model_validate(yaml.safe_load((REPO / "evals/suites/guardrails.yaml").read_text("utf-8")))
+    suite = load("guardrails")[0]
     lines += ["| own cases | language | blocked | errors |", "|---|---|---|---|"]
     current[0] = "own cases"
     for kind in ("injection", "benign"):
         ok = n = all_errors = 0
         for lang in ("en", "fr", "da", "he"):
-            cases = [(c.text, c.language) for c in suite.cases if c.kind == kind and c.language == lang]
+            cases = [(c.question, c.language) for c in suite.cases if c.kind == kind and c.language == lang]
             if cases:
                 rate, errors = blocked_rate(check, cases)
                 lines.append(f"| {kind} | {lang} | {rate} | {errors} |")
@@ -217,8 +198,8 @@ def main() -> None:
         # the classifier's margin, swept (chosen on the own cases; the public sets are held out)
         rail = Injection(InjectionParams(), tools)
         scored = {name: [(bool(pattern_hits(t)), rail.margin(t)) for t in texts] for name, texts in {
-            "own attacks": [c.text for c in suite.cases if c.kind == "injection"],
-            "own ordinary": [c.text for c in suite.cases if c.kind == "benign"],
+            "own attacks": [c.question for c in suite.cases if c.kind == "injection"],
+            "own ordinary": [c.question for c in suite.cases if c.kind == "benign"],
             "CyberSecEval direct": [c["user_input"] for c in direct],
             "XSTest safe": safe}.items()}
         lines += ["", "| injection rail alone, margin | " + " | ".join(scored) + " |",

@@ -384,3 +384,12 @@ def test_the_seeds_figure_script_scores_the_one_case_format() -> None:
     assert run.facts == (1, 2) and run.citations == (1, 1) and run.cited_sources == ["doc.en.md"]
     wrong = answer.model_copy(update={"citations": [cited.model_copy(update={"start": 1})]})
     assert _score(case, "waymark", wrong, {"doc.en.md": doc}, 12.0).citations == (0, 1)
+
+
+def test_the_guardrail_figures_cases_are_a_suite_of_the_one_format() -> None:
+    from evals.suite import load, shipped_names
+
+    suite, _ = load("guardrails")
+    assert "guardrails" in shipped_names() and len(suite.cases) == 90
+    assert {c.kind for c in suite.cases} == {"benign", "injection"}
+    assert {c.language for c in suite.cases} == {"en", "fr", "da", "he"}
