@@ -37,6 +37,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 import knowledge
+from assistant.settings import LEGACY_NAMES
 from evals.answers import check_facts, unique_ids
 from knowledge.models import Strict
 
@@ -50,11 +51,8 @@ PROJECT_CORPORA: dict[str, Path] = {
 }
 """The corpora a suite may name besides the data directory's own (``corpora/NAME``)."""
 
-TUNABLE = frozenset({
-    "answer", "retrieval", "translate", "llm_max_tokens",  # the settings tree's answering branches, whole
-    "k", "lexical", "rrf_k", "lexical_weight", "dedup_threshold", "answer_strategy", "answer_passages",
-    "abstain_below", "history_turns", "answer_write_languages",  # their flat names (``Settings.LEGACY_NAMES``)
-})
+TUNABLE = frozenset({"answer", "retrieval", "translate", "llm_max_tokens"}  # the tree's answering branches
+                    | {name for name, (branch, _) in LEGACY_NAMES.items() if branch in ("answer", "retrieval")})
 """The settings a suite (or ``--set``) may change: how Waymark answers, never where it reads, writes or
 connects (backends, URLs, keys, paths, the policy)."""
 
