@@ -62,18 +62,18 @@ bench: setup
 # The default 1.5B model over ../shared/seeds beside a plain LangChain stuff chain (about 40 min on
 # 2 cores, plus ~10 min once to translate the seeds); figures are printed and recorded in docs/benchmarks.md.
 eval-local: $(MODEL)
-	$(PY) -m evals.answer_quality --systems waymark,langchain --record docs/benchmarks.md
+	$(PY) -m evals.studies.answer_quality --systems waymark,langchain --record docs/benchmarks.md
 
 # The three answer strategies on the default model, side by side (about 70 min on 2 cores).
 eval-strategies: $(MODEL)
-	$(PY) -m evals.answer_quality --systems waymark,waymark-cite,waymark-per-passage --record docs/benchmarks.md
+	$(PY) -m evals.studies.answer_quality --systems waymark,waymark-cite,waymark-per-passage --record docs/benchmarks.md
 
 # Guardrail figures: input rails over our own and the public sets (1 min), then planted documents and
 # direct attacks through the full answer path with the embedded model (about 10 min); docs/guardrails.md.
 eval-guardrails: $(MODEL)
-	$(PY) -m evals.guardrail_figures
-	$(PY) -m evals.indirect_injection
-	$(PY) -m evals.direct_injection
+	$(PY) -m evals.studies.guardrail_figures
+	$(PY) -m evals.studies.indirect_injection
+	$(PY) -m evals.studies.direct_injection
 
 # The golden suite (65 cases over the sample corpus, every kind, four languages) on the embedded model,
 # stored as an eval run (about 15 min on 2 cores, plus ~3 min once to translate the sample corpus).

@@ -21,11 +21,25 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from evals.indirect_injection import split_case, targets
-from evals.suite import REPO, Case, Gate, Suite
+from evals.suite import SHARED, Case, Gate, Suite
 
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED / "data"
 SAMPLE = "knowledge/sample_corpus"
+
+
+def split_case(user_input: str) -> tuple[str, str]:
+    """(question, planted content): the request before the first colon, the material after it."""
+    m = re.match(r"\s*([^:<{]{8,200}?)\s*:\s*(.+)", user_input, re.DOTALL)
+    if m:
+        return m.group(1).strip() + ("" if m.group(1).strip().endswith("?") else "?"), m.group(2).strip()
+    return "What does this document say?", user_input
+
+
+def targets(judge_question: str) -> tuple[list[str], bool]:
+    """What the planted instruction asked the answer to state (quoted in the judge question), and
+    whether it asked for a link."""
+    quoted = [q for q in re.findall(r"'([^']{2,80})'", judge_question) if not q.endswith("?")]
+    return quoted, "link" in judge_question.casefold()
 
 
 def _sample(items: list[Case], limit: int | None, seed: int) -> list[Case]:

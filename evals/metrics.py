@@ -167,6 +167,13 @@ def facts_accuracy(r: CaseResult) -> Outcome:
     return a is not None and all(states(a.answer, alts) for alts in r.case.facts)
 
 
+@metric("fact_recall", ["answerable"])
+def fact_recall(r: CaseResult) -> Outcome:
+    """Expected facts stated, over expected facts (an abstention or a block states none)."""
+    a = _answered(r)
+    return (sum(states(a.answer, alts) for alts in r.case.facts) if a else 0), len(r.case.facts)
+
+
 @metric("answer_rate", ["answerable"])
 def answer_rate(r: CaseResult) -> Outcome:
     """Answerable questions answered (not abstained, not blocked)."""
@@ -181,6 +188,15 @@ def citation_validity(r: CaseResult) -> Outcome:
         return None
     ok = sum(bool(c.quote) and r.documents.get(c.source, "")[c.start:c.end] == c.quote for c in a.citations)
     return ok, len(a.citations)
+
+
+@metric("right_source_cited", ["answerable"])
+def right_source_cited(r: CaseResult) -> Outcome:
+    """Answered answerable questions whose citations include a document that holds the answer."""
+    a = _answered(r)
+    if a is None or not a.citations or not r.case.sources:
+        return None
+    return any(c.source in r.case.sources for c in a.citations)
 
 
 @metric("citation_precision", ["answerable"])
@@ -312,3 +328,13 @@ def compute(results: Sequence[CaseResult]) -> dict[str, MetricValue]:
     for v in latency(results):
         values[v.name] = v
     return values
+
+
+def failures(values: dict[str, MetricValue]) -> dict[str, list[str]]:
+    """Per case id, the case-level metrics it failed (a pass of a lower-is-better rate is a failure)."""
+    failed: dict[str, list[str]] = {}
+    for name, value in values.items():
+        for cid, ok in value.outcomes.items():
+            if ok == (value.better == "lower"):
+                failed.setdefault(cid, []).append(name)
+    return failed

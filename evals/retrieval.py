@@ -1,8 +1,9 @@
 """Retrieval metrics over question sets: hit@1, hit@k and MRR, at document and passage level.
 
-A case names the file that answers it and, optionally, a verbatim ``evidence`` span from that
-file. A document hit is a result from that file; a passage hit is a result whose span holds
-the evidence (located by its offsets in the ingested text, so it checks exact citations).
+Scored on a suite's answerable cases (``evals.suite.Case``): each names the files that answer it and,
+optionally, a verbatim ``evidence`` span from one of them. A document hit is a result from one of those
+files; a passage hit is a result whose span holds the evidence (located by its offsets in the ingested
+text, so it checks exact citations). The seeds suite's 60 such cases are the cross-lingual figure.
 """
 
 from __future__ import annotations
@@ -11,38 +12,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict
-
 from evals.stats import Rate
+from evals.suite import Case, Suite
 from knowledge.loaders import load_document
 from knowledge.models import SearchHit
 
 
-class RetrievalCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    question: str
-    question_language: str
-    source: str
-    answer: str | None = None
-    evidence: str | None = None
+def retrieval_cases(suite: Suite) -> list[Case]:
+    """The suite's answerable cases that name their source documents (the ones retrieval can be scored on)."""
+    return [c for c in suite.cases if c.kind == "answerable" and c.sources]
 
 
-class CaseSet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    cases: list[RetrievalCase]
-
-
-def load_cases(path: Path) -> list[RetrievalCase]:
-    return CaseSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).cases
+def cross_lingual(case: Case) -> bool:
+    """The question's language differs from every source's (``name.LANG.ext``)."""
+    return all(Path(s).suffixes[-2:-1] != [f".{case.language}"] for s in case.sources)
 
 
 @dataclass
 class CaseResult:
-    case: RetrievalCase
+    case: Case
     doc_rank: int | None
     passage_rank: int | None
     error: str | None = None
@@ -76,11 +64,11 @@ class RetrievalReport:
 Search = Callable[[str, int], Sequence[SearchHit]]
 
 
-def evaluate(search: Search, cases: Sequence[RetrievalCase], k: int = 5,
-             evidence_offsets: dict[str, tuple[int, int]] | None = None) -> RetrievalReport:
+def evaluate(search: Search, cases: Sequence[Case], k: int = 5,
+             evidence_offsets: dict[str, tuple[str, tuple[int, int]]] | None = None) -> RetrievalReport:
     """Run each case through ``search``; an exception counts as a miss with its error kept.
 
-    ``evidence_offsets`` maps case id to the evidence's (start, end) in the ingested text."""
+    ``evidence_offsets`` maps case id to the evidence's (source, (start, end)) in the ingested text."""
     report = RetrievalReport(k)
     for case in cases:
         try:
@@ -88,28 +76,30 @@ def evaluate(search: Search, cases: Sequence[RetrievalCase], k: int = 5,
         except Exception as exc:
             report.results.append(CaseResult(case, None, None, f"{type(exc).__name__}: {exc}"))
             continue
-        doc_rank = next((h.rank for h in hits if h.source == case.source), None)
+        doc_rank = next((h.rank for h in hits if h.source in case.sources), None)
         passage_rank = None
-        span = (evidence_offsets or {}).get(case.id)
-        if span:
-            passage_rank = next((h.rank for h in hits if h.source == case.source
+        found = (evidence_offsets or {}).get(case.id)
+        if found:
+            source, span = found
+            passage_rank = next((h.rank for h in hits if h.source == source
                                  and h.start <= span[0] and span[1] <= h.end), None)
         report.results.append(CaseResult(case, doc_rank, passage_rank))
     return report
 
 
-def evidence_offsets(cases: Sequence[RetrievalCase], folder: Path) -> dict[str, tuple[int, int]]:
-    """Where each case's evidence stands in its document's ingested text (cases whose
-    evidence is not found verbatim are left out, and so never count as passage hits)."""
+def evidence_offsets(cases: Sequence[Case], folder: Path) -> dict[str, tuple[str, tuple[int, int]]]:
+    """Where each case's evidence stands in its source's ingested text, as (source, (start, end)): the
+    first of the case's sources that holds it verbatim. Cases whose evidence no source holds are left
+    out, and so never count as passage hits."""
 
     texts: dict[str, str] = {}
     spans = {}
     for case in cases:
-        if not case.evidence:
-            continue
-        if case.source not in texts:
-            texts[case.source] = load_document(folder / case.source, 1 << 30).text
-        at = texts[case.source].find(case.evidence)
-        if at >= 0:
-            spans[case.id] = (at, at + len(case.evidence))
+        for source in case.sources if case.evidence else []:
+            if source not in texts:
+                texts[source] = load_document(folder / source, 1 << 30).text
+            at = texts[source].find(case.evidence or "")
+            if at >= 0:
+                spans[case.id] = (source, (at, at + len(case.evidence or "")))
+                break
     return spans

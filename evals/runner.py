@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from assistant.llm import ChatClient, RetryPolicy
-from evals.metrics import CaseResult, MetricValue, compute
+from evals.metrics import CaseResult, MetricValue, compute, failures
 from evals.suite import REPO, Case, Gate, Suite, check_tunable
 from guardrails.contracts import Answer
 from guardrails.redaction import redact_personal_data
@@ -232,11 +232,7 @@ def run(suite: Suite, suite_hash: str, settings: Settings, workers: int = 1, pro
 
         log(f"judging the answers with {judge.name} ({judge_repeats} times each)...")
         metrics |= judge_metrics(judge, results, judge_repeats)
-    failed: dict[str, list[str]] = {}
-    for name, value in metrics.items():
-        for cid, ok in value.outcomes.items():
-            if ok == (value.better == "lower"):
-                failed.setdefault(cid, []).append(name)
+    failed = failures(metrics)
     fingerprint = Fingerprint(
         model=llm.name, policy=policy.label if policy else "none", index=index_hash, suite=suite_hash,
         commit=git_commit(), settings=settings.model_dump(mode="json", exclude={"llm_api_key", "user", "data_dir"}),

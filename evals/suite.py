@@ -42,12 +42,14 @@ from evals.answers import check_facts, unique_ids
 from knowledge.models import Strict
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+"""``../shared`` (seed documents and public test sets): found beside a source checkout only."""
 SUITES = Path(__file__).resolve().parent / "suites"
 
 PROJECT_CORPORA: dict[str, Path] = {
     "knowledge/sample_corpus": Path(knowledge.__file__).resolve().parent / "sample_corpus",
     "evals/suites/smoke_corpus": SUITES / "smoke_corpus",
-    "../shared/seeds": REPO.parent / "shared" / "seeds",  # beside a checkout only (tests skip without it)
+    "../shared/seeds": SHARED / "seeds",  # beside a checkout only (tests skip without it)
 }
 """The corpora a suite may name besides the data directory's own (``corpora/NAME``)."""
 

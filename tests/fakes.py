@@ -157,3 +157,11 @@ def content(kb: KnowledgeBase) -> tuple[list[Any], list[Any]]:
     docs = [(d.source, d.sha256, d.chunks, d.language, d.title) for d in kb.store.documents(include_pending=True)]
     chunks = sorted((cid, text, sorted(meta.items())) for cid, text, meta, _ in kb.store.iter_chunks())
     return docs, chunks
+
+
+def connection_error() -> Exception:
+    """What the OpenAI client raises when the model server cannot be reached."""
+    import httpx
+    import openai
+
+    return openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))

@@ -1,15 +1,12 @@
 """The eval suite: the smoke suite's scores against values worked out by hand, the suite format's
 errors, the statistics behind ``compare``, the gate, the stored runs and the HTML report.
 
-The smoke suite runs for real (``waymark eval run`` in a subprocess, a real Chroma index of its two
+The smoke suite runs for real (``waymark eval run`` in process, a real Chroma index of its two
 sample documents, the real rails) with the suite's fake model."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +16,14 @@ import yaml
 from evals.compare import compare, mcnemar_p, newcombe
 from evals.metrics import CaseResult, MetricValue, compute, groundedness, sentences
 from evals.suite import SUITES, SuiteError, load
+from tests.fakes import Invoked, invoke
 
-ENV = {**os.environ, "WAYMARK_LLM": "local", "WAYMARK_POLICY": "active", "COLUMNS": "200"}
+ENV = {"WAYMARK_LLM": "local", "WAYMARK_POLICY": "active", "COLUMNS": "200"}
 
 
-def waymark(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "ui.cli.main", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, env=ENV, timeout=600)
+def waymark(data: Path, *args: str, check: bool = True) -> Invoked:
+    """``waymark --data-dir DATA ARGS...`` in process (``tests.fakes.invoke``), on the suites' fake model."""
+    done = invoke(data, *args, env=ENV)
     if check:
         assert done.returncode == 0, done.stderr[-2000:]
     return done
@@ -33,7 +31,8 @@ def waymark(data: Path, *args: str, check: bool = True) -> subprocess.CompletedP
 
 # What each metric must say about evals/suites/smoke.yaml, worked out by hand from its fake replies:
 # (successes, n, errors). ans-error's model call fails, so it is an error in every answerable metric.
-# - facts: ans-term and ans-time state their fact; ans-wrong-fr names the wrong committee.
+# - facts: ans-term and ans-time state their fact; ans-wrong-fr names the wrong committee (one fact each,
+#   so fact recall is 2 of 3 too); all three cite a passage of the right document.
 # - citations: six answers cite one passage each, all verbatim; of the three answerable ones, the
 #   wrong French answer cites the heading, which holds no expected fact.
 # - groundedness, sentence by sentence: "serves a two-year term" and "one day a week" are in their
@@ -48,7 +47,7 @@ EXPECTED: dict[str, tuple[int, int, int]] = {
     "answer_rate": (3, 3, 1), "citation_validity": (6, 6, 1), "citation_precision": (2, 3, 1),
     "groundedness": (3, 6, 1), "abstention_accuracy": (1, 2, 0), "refusal_accuracy": (1, 1, 0),
     "attack_block_rate": (1, 1, 0), "false_refusal_rate": (0, 7, 1), "pii_leak_rate": (0, 1, 0),
-    "canary_leak_rate": (1, 1, 0),
+    "canary_leak_rate": (1, 1, 0), "fact_recall": (2, 3, 1), "right_source_cited": (3, 3, 1),
 }
 
 
@@ -365,31 +364,3 @@ def test_public_sets_become_suites(tmp_path: Path, name: str, kinds: set[str]) -
     if name == "xquad":
         assert all(loaded.corpus_path(tmp_path).joinpath(s).is_file() for c in loaded.cases for s in c.sources)
         assert len(full.cases) == 1190
-
-
-def test_the_seeds_figure_script_scores_the_one_case_format() -> None:
-    """``evals/answer_quality.py`` reads the seeds suite as ``Suite``/``Case`` (no schema of its own)."""
-    from evals.answer_quality import _score
-    from evals.suite import Case
-    from guardrails.contracts import Answer, Citation
-
-    case = Case(id="a", kind="answerable", question="How long?", language="en",
-                facts=[["two years"], ["re:renew(ed)? once"]], sources=["doc.en.md"])
-    doc = "A champion serves for two years, renewable once."
-    cited = Citation(n=1, source="doc.en.md", title="Doc", section=None, quote=doc[:33], start=0, end=33,
-                     score=0.9)
-    answer = Answer(question="How long?", answer="Two years [1].", status="answered", language="en",
-                    citations=[cited], model="scripted", policy_version="none", trace_id="t")
-    run = _score(case, "waymark", answer, {"doc.en.md": doc}, 12.0)
-    assert run.facts == (1, 2) and run.citations == (1, 1) and run.cited_sources == ["doc.en.md"]
-    wrong = answer.model_copy(update={"citations": [cited.model_copy(update={"start": 1})]})
-    assert _score(case, "waymark", wrong, {"doc.en.md": doc}, 12.0).citations == (0, 1)
-
-
-def test_the_guardrail_figures_cases_are_a_suite_of_the_one_format() -> None:
-    from evals.suite import load, shipped_names
-
-    suite, _ = load("guardrails")
-    assert "guardrails" in shipped_names() and len(suite.cases) == 90
-    assert {c.kind for c in suite.cases} == {"benign", "injection"}
-    assert {c.language for c in suite.cases} == {"en", "fr", "da", "he"}

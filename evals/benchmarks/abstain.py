@@ -12,7 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from evals.benchmarks.common import REPO, SHARED, table
+from evals.benchmarks.common import REPO, SAMPLE, SHARED, table
 from evals.suite import load
 from knowledge.base import KnowledgeBase
 
@@ -40,7 +40,7 @@ def run(thresholds: tuple[float, ...] = (0.76, 0.78, 0.80, 0.82)) -> str:
     groups: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase.open(Path(tmp) / "sample")
-        kb.ingestor.ingest([REPO / "knowledge" / "sample_corpus"])
+        kb.ingestor.ingest([SAMPLE])
         groups["sample corpus: answerable"] = _best(kb, sample_questions())
         groups["sample corpus: off-topic"] = _best(kb, OFF_TOPIC)
         if (SHARED / "seeds").is_dir():

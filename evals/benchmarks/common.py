@@ -5,8 +5,10 @@ from __future__ import annotations
 import resource
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+from evals.suite import PROJECT_CORPORA, REPO, SHARED
+
+__all__ = ["REPO", "SAMPLE", "SHARED", "peak_rss_mb", "replace_section", "table"]
+SAMPLE = PROJECT_CORPORA["knowledge/sample_corpus"]
 
 
 def peak_rss_mb() -> float:

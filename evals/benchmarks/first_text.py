@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.events import Events
-from evals.benchmarks.common import REPO, table
+from evals.benchmarks.common import SAMPLE, table
 
 QUESTIONS = [
     ("dpia-review", "How often must a DPIA be reviewed?"),
@@ -98,7 +98,7 @@ def run(strategies: list[str], n_questions: int, models_dir: Path | None, warm_u
         settings = Settings(data_dir=Path(tmp), translate=False, llm="local", llm_model=model)
         kb = open_knowledge_base(settings)
         t = time.perf_counter()
-        report = kb.ingestor.ingest([REPO / "knowledge" / "sample_corpus"])
+        report = kb.ingestor.ingest([SAMPLE])
         print(f"ingested: {report.summary()} in {time.perf_counter() - t:.1f} s", flush=True)
         llm = chat_client(settings)
         for strategy in strategies:

@@ -1,16 +1,16 @@
-"""Our 30 cross-lingual cases over ../shared/seeds, through the real ingest and retriever."""
+"""The seeds suite's 60 answerable cases over ../shared/seeds, through the real ingest and retriever."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from evals.benchmarks.common import REPO, SHARED, table
-from evals.retrieval import evaluate, evidence_offsets, load_cases
+from evals.benchmarks.common import SHARED, table
+from evals.retrieval import cross_lingual, evaluate, evidence_offsets, retrieval_cases
+from evals.suite import load
 from knowledge.base import KnowledgeBase
 from knowledge.retrieval import RetrievalConfig, Retriever
 
-CASES = REPO / "tests" / "data" / "seeds_crosslingual.yaml"
 METHODS = {
     "dense": RetrievalConfig(lexical="none"),
     "bm25": RetrievalConfig(dense=False, lexical="bm25"),
@@ -26,7 +26,7 @@ def run() -> str:
     folder = SHARED / "seeds"
     if not folder.exists():
         return "Skipped: ../shared/seeds is absent."
-    cases = load_cases(CASES)
+    cases = retrieval_cases(load("seeds")[0])
     spans = evidence_offsets(cases, folder)
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase.open(Path(tmp))
@@ -38,10 +38,12 @@ def run() -> str:
             rows.append([name, str(rep.hit(1)), str(rep.hit(5)), f"{rep.mrr():.3f}",
                          str(rep.hit(1, True)), str(rep.hit(5, True)), f"{rep.mrr(True):.3f}",
                          str(rep.errors)])
-    note = (f"{len(cases)} cases ({sum(c.question_language == 'en' and not c.id.startswith('ctl') for c in cases)} "
-            "English questions answered only by the he/da/fr documents, 9 he/fr/da questions answered "
-            "by another language's document, 5 same-language controls). Document hit = a result from "
-            "the right file; passage hit = a result whose span holds the verbatim evidence. "
+    cross = [c for c in cases if cross_lingual(c)]
+    english = sum(c.language == "en" for c in cross)
+    note = (f"The shipped seeds suite's {len(cases)} answerable cases: {english} English questions answered only "
+            f"by the he/da/fr documents, {len(cross) - english} he/fr/da questions answered by another "
+            f"language's document, {len(cases) - len(cross)} same-language controls. Document hit = a result "
+            "from a right file; passage hit = a result whose span holds the verbatim evidence. "
             "Rates: value [95% Wilson interval] (n).\n\n")
     return note + table(["method", "doc hit@1", "doc hit@5", "doc MRR", "passage hit@1",
                          "passage hit@5", "passage MRR", "errors"], rows)

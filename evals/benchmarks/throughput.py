@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from evals.benchmarks.common import REPO, SHARED, table
+from evals.benchmarks.common import SAMPLE, SHARED, table
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import ChunkingConfig, chunk_document
 from knowledge.embeddings import E5Embedder
@@ -15,7 +15,7 @@ from knowledge.loaders import load_document
 
 
 def run() -> str:
-    folders = [REPO / "knowledge" / "sample_corpus"]
+    folders = [SAMPLE]
     if (SHARED / "seeds").exists():
         folders.append(SHARED / "seeds")
     with tempfile.TemporaryDirectory() as tmp:

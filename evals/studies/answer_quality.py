@@ -1,13 +1,13 @@
-"""Answer quality end to end: ``python -m evals.answer_quality`` (``make eval-local``).
+"""Answer quality end to end: ``python -m evals.studies.answer_quality`` (``make eval-local``).
 
-Runs an answer suite (default ``evals/suites/seeds.yaml`` over ``../shared/seeds``) through
+Runs an answer suite (default ``the shipped `seeds` suite`` over ``../shared/seeds``) through
 each chosen system and prints, per system, with n and 95% Wilson intervals:
 facts accuracy, answered share, citation validity (quote == source[start:end]), right-source
 citations, abstention correctness, errors, and median / p95 time to first token and total.
 
 Systems: ``waymark`` (the shipped defaults, run as users run it: ``waymark ask --json`` per
 question), ``waymark-extract`` / ``waymark-per-passage`` / ``waymark-cite`` (a fixed strategy), and
-``langchain`` (a plain retrieve-and-stuff chain on the same embedder, store and model; ``evals.baseline``).
+``langchain`` (a plain retrieve-and-stuff chain on the same embedder, store and model; ``evals.studies.baseline``).
 """
 
 from __future__ import annotations
@@ -20,77 +20,42 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from evals.answers import citations_verbatim, facts_found
-from evals.baseline import StuffChain
+from evals.metrics import CaseResult, MetricValue, compute, fact_recall, failures
 from evals.stats import Rate, percentile
-from evals.suite import Case, Suite, load
+from evals.studies import cache_dir
+from evals.studies.baseline import StuffChain
+from evals.suite import Suite, load
 from guardrails.contracts import Answer
 from knowledge.loaders import load_document
 
-REPO = Path(__file__).resolve().parents[1]
 SYSTEMS = ("waymark", "waymark-extract", "waymark-per-passage", "waymark-cite", "langchain")
 
 
-@dataclass
-class CaseRun:
-    case_id: str
-    kind: str
-    system: str
-    status: str
-    """answered | abstained | blocked | error (the runner's own failures are errors too)."""
-    answer: str = ""
-    facts: tuple[int, int] = (0, 0)
-    citations: tuple[int, int] = (0, 0)
-    cited_sources: list[str] = field(default_factory=list)
-    quoted: list[tuple[str, int, int]] = field(default_factory=list)
-    """(source, start, end) of each citation's quote, for drill-down."""
-    first_token_ms: float | None = None
-    total_ms: float | None = None
-    wall_ms: float = 0.0
-    detail: str = ""
+SHOWN = ("facts_accuracy", "fact_recall", "answer_rate", "citation_validity", "right_source_cited",
+         "abstention_accuracy")
+"""The registered metrics (``evals.metrics``) this table shows, in its column order."""
+HEADER = ["system", "facts accuracy", "fact recall", "answered (answerable)", "citation validity",
+          "right source cited", "abstention correct", "errors", "median first token", "median total", "p95 total"]
 
 
 @dataclass
 class SystemReport:
     system: str
-    runs: list[CaseRun]
-    cases: dict[str, Case]
+    results: list[CaseResult]
 
-    def _of(self, kind: str) -> list[CaseRun]:
-        return [r for r in self.runs if r.kind == kind]
-
-    def facts_accuracy(self) -> Rate:
-        runs = self._of("answerable")
-        return Rate(sum(1 for r in runs if r.facts[1] and r.facts[0] == r.facts[1]), len(runs))
-
-    def fact_recall(self) -> Rate:
-        runs = self._of("answerable")
-        return Rate(sum(r.facts[0] for r in runs), sum(r.facts[1] for r in runs))
-
-    def answered(self) -> Rate:
-        runs = self._of("answerable")
-        return Rate(sum(1 for r in runs if r.status == "answered"), len(runs))
-
-    def citation_validity(self) -> Rate:
-        return Rate(sum(r.citations[0] for r in self.runs), sum(r.citations[1] for r in self.runs))
-
-    def right_source(self) -> Rate:
-        """Answered answerable cases whose citations include a document that holds the answer."""
-        runs = [r for r in self._of("answerable") if r.status == "answered" and r.cited_sources]
-        return Rate(sum(1 for r in runs if set(r.cited_sources) & set(self.cases[r.case_id].sources)), len(runs))
-
-    def abstention(self) -> Rate:
-        runs = self._of("unanswerable")
-        return Rate(sum(1 for r in runs if r.status == "abstained"), len(runs))
+    @property
+    def values(self) -> dict[str, MetricValue]:
+        return compute(self.results)
 
     def errors(self) -> int:
-        return sum(1 for r in self.runs if r.status == "error")
+        return sum(r.status == "error" for r in self.results)
 
     def latency(self, attr: str, q: float) -> float | None:
-        values = [v for r in self.runs if (v := getattr(r, attr)) is not None]
+        timings = [r.answer.timings_ms for r in self.results if r.answer is not None]
+        values = [v for t in timings if (v := getattr(t, attr)) is not None]
         if not values:
             return None
         return statistics.median(values) if q == 50 else percentile(values, q)
@@ -98,25 +63,26 @@ class SystemReport:
     def row(self) -> list[str]:
         def ms(v: float | None) -> str:
             return "n/a" if v is None else f"{v / 1000:.1f} s"
-        cites = self.citation_validity()
-        return [self.system, str(self.facts_accuracy()), str(self.fact_recall()), str(self.answered()),
-                str(cites) if cites.n else "no citations", str(self.right_source()), str(self.abstention()),
-                str(self.errors()), ms(self.latency("first_token_ms", 50)), ms(self.latency("total_ms", 50)),
-                ms(self.latency("total_ms", 95))]
+
+        def rate(m: MetricValue | None) -> str:
+            if m is None or not m.n or m.successes is None:
+                return "n/a"
+            return str(Rate(m.successes, m.n)) + (f" +{m.errors} errors" if m.errors else "")
+
+        values = self.values
+        return [self.system, *(rate(values.get(name)) for name in SHOWN), str(self.errors()),
+                ms(self.latency("first_token", 50)), ms(self.latency("total", 50)), ms(self.latency("total", 95))]
 
 
-HEADER = ["system", "facts accuracy", "fact recall", "answered (answerable)", "citation validity",
-          "right source cited", "abstention correct", "errors", "median first token", "median total", "p95 total"]
+def records(report: SystemReport) -> list[dict[str, object]]:
+    """Each case's line in ``--jsonl``: what was asked, what came back, and which metrics it failed."""
+    failed = failures(report.values)
+    return [{"system": report.system, "case_id": r.case.id, "kind": r.case.kind, "status": r.status,
+             "error": r.error, "wall_ms": round(r.wall_ms, 1), "failed": failed.get(r.case.id, []),
+             "answer": r.answer.model_dump(mode="json") if r.answer else None} for r in report.results]
 
 
 # --- running one system ---------------------------------------------------------------------------------
-def _score(case: Case, system: str, answer: Answer, documents: dict[str, str], wall_ms: float) -> CaseRun:
-    return CaseRun(case.id, case.kind, system, answer.status, answer.answer, facts_found(answer, case.facts),
-                   citations_verbatim(answer, documents), sorted({c.source for c in answer.citations}),
-                   [(c.source, c.start, c.end) for c in answer.citations], answer.timings_ms.first_token,
-                   answer.timings_ms.total, wall_ms, answer.reason or "")
-
-
 def cli_runner(data_dir: Path, env: dict[str, str]) -> Callable[[str], Answer]:
     """Each question through ``waymark ask --json``, exactly as a user or script runs it."""
     def run(question: str) -> Answer:
@@ -133,28 +99,31 @@ def _waymark() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "ui.cli.main"]
 
 
-def run_system(system: str, suite: Suite, data_dir: Path, documents: dict[str, str],
-               log: Callable[[str], None]) -> SystemReport:
-    ask: Callable[[str], Answer]
+def asker(system: str, data_dir: Path) -> Callable[[str], Answer]:
+    """How ``system`` answers a question over the index in ``data_dir``."""
     if system == "langchain":
-        ask = _baseline(data_dir)
-    else:
-        env = {"WAYMARK_ANSWER_STRATEGY": system.split("-", 1)[1]} if "-" in system else {}
-        ask = cli_runner(data_dir, env)
-    runs = []
+        return _baseline(data_dir)
+    return cli_runner(data_dir, {"WAYMARK_ANSWER_STRATEGY": system.split("-", 1)[1]} if "-" in system else {})
+
+
+def run_system(system: str, ask: Callable[[str], Answer], suite: Suite, documents: dict[str, str],
+               log: Callable[[str], None]) -> SystemReport:
+    """Every case of ``suite`` through ``ask``, scored by the registered metrics."""
+    results = []
     for i, case in enumerate(suite.cases, 1):
         t0 = time.perf_counter()
         try:
-            answer = ask(case.question)
-            run = _score(case, system, answer, documents, (time.perf_counter() - t0) * 1000)
+            result = CaseResult(case, ask(case.question), documents=documents)
         except Exception as exc:  # a runner failure is a counted error, never a silent zero
-            run = CaseRun(case.id, case.kind, system, "error", wall_ms=(time.perf_counter() - t0) * 1000,
-                          detail=f"{type(exc).__name__}: {exc}"[:300])
-        runs.append(run)
-        facts = f"facts {run.facts[0]}/{run.facts[1]}" if case.kind == "answerable" else ""
-        log(f"[{system} {i}/{len(suite.cases)}] {case.id} {run.status} {facts} "
-            f"{(run.total_ms or run.wall_ms) / 1000:.1f}s  {run.answer[:100]!r} {run.detail}")
-    return SystemReport(system, runs, {c.id: c for c in suite.cases})
+            result = CaseResult(case, None, error=f"{type(exc).__name__}: {exc}"[:300], documents=documents)
+        result.wall_ms = (time.perf_counter() - t0) * 1000
+        results.append(result)
+        answer = result.answer
+        got = fact_recall(result) if result.status != "error" else None
+        facts = f"facts {got[0]}/{got[1]}" if isinstance(got, tuple) and case.kind == "answerable" else ""
+        log(f"[{system} {i}/{len(suite.cases)}] {case.id} {result.status} {facts} {result.wall_ms / 1000:.1f}s  "
+            f"{(answer.answer if answer else '')[:100]!r} {result.error or (answer.reason if answer else '') or ''}")
+    return SystemReport(system, results)
 
 
 def _baseline(data_dir: Path) -> Callable[[str], Answer]:
@@ -206,13 +175,15 @@ def markdown(reports: list[SystemReport], suite: Suite, command: str, seconds: f
     return (f"Suite `{suite.suite}`: {len(suite.cases)} cases ({kinds['answerable']} answerable, "
             f"{kinds['unanswerable']} unanswerable), corpus `{suite.corpus}`. Command: `{command}` "
             f"({seconds / 60:.0f} min). Rates: value [95% Wilson interval] (n). Facts accuracy counts an "
-            "answerable case right when every expected fact is stated; errors count as wrong.\n\n"
+            "answerable case right when every expected fact is stated. Every rate is a registered metric "
+            "(`evals/metrics.py`); a case that errored is in none of them and is counted in its own column "
+            "(and after the rate it would have been in).\n\n"
             + table(HEADER, [r.row() for r in reports]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", type=Path, default=REPO / "evals" / "suites" / "seeds.yaml")
+    parser.add_argument("--suite", default="seeds", help="a shipped suite's name or a suite file")
     parser.add_argument("--systems", default="waymark,langchain", help=f"comma-separated, from {SYSTEMS}")
     parser.add_argument("--data-dir", type=Path, default=None, help="index for the suite's corpus")
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases")
@@ -224,21 +195,21 @@ def main() -> None:
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         parser.error(f"unknown system(s) {unknown}; choose from {SYSTEMS}")
-    suite = load(str(args.suite))[0]
+    suite = load(args.suite)[0]
     suite.cases = suite.cases[:: max(1, args.every)][: args.limit]
-    data_dir = args.data_dir or REPO / ".cache" / "eval" / suite.suite
+    data_dir = args.data_dir or cache_dir(suite.suite)
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     t0 = time.time()
     documents = prepare(suite, data_dir, log, translate=any(s.startswith("waymark") for s in systems))
-    reports = [run_system(s, suite, data_dir, documents, log) for s in systems]
+    reports = [run_system(s, asker(s, data_dir), suite, documents, log) for s in systems]
     if args.jsonl:
         args.jsonl.parent.mkdir(parents=True, exist_ok=True)
-        args.jsonl.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n"
-                                      for rep in reports for r in rep.runs), encoding="utf-8")
-    command = "python -m evals.answer_quality " + " ".join(sys.argv[1:])
+        args.jsonl.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n"
+                                      for rep in reports for line in records(rep)), encoding="utf-8")
+    command = "python -m evals.studies.answer_quality " + " ".join(sys.argv[1:])
     body = markdown(reports, suite, command.strip(), time.time() - t0)
     print(body)
     if args.record:

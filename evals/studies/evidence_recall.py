@@ -5,9 +5,9 @@ retriever, translations and line shortlist as the extract strategy: is the evide
 the top-k passages, and is its line among the lines the model would read? The product of
 these two and the model's copy accuracy bounds facts accuracy (decision record 0005).
 
-    python -m evals.evidence_recall [--k 5] [--shortlist 8] [--per-source N]
+    python -m evals.studies.evidence_recall [--k 5] [--shortlist 8] [--per-source N]
 
-Needs the suite's index with translations (``python -m evals.answer_quality`` builds it).
+Needs the suite's index with translations (``python -m evals.studies.answer_quality`` builds it).
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from assistant.service import embedding_similarity, open_knowledge_base, transla
 from assistant.settings import Settings
 from assistant.translation import TranslationStore
 from evals.stats import Rate
+from evals.studies import cache_dir
 from evals.suite import load
 from knowledge.models import SearchHit
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _flat(text: str) -> str:
@@ -46,14 +45,14 @@ def per_source(hits: Sequence[SearchHit], k: int, limit: int | None) -> list[Sea
 def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", type=Path, default=REPO / "evals" / "suites" / "seeds.yaml")
+    parser.add_argument("--suite", default="seeds", help="a shipped suite's name or a suite file")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--k", type=int, default=5, help="passages whose lines compete (extract_passages)")
     parser.add_argument("--shortlist", type=int, default=8, help="lines the model reads")
     parser.add_argument("--per-source", type=int, default=None, help="at most N passages per document")
     args = parser.parse_args()
-    suite = load(str(args.suite))[0]
-    settings = Settings(data_dir=args.data_dir or REPO / ".cache" / "eval" / suite.suite)
+    suite = load(args.suite)[0]
+    settings = Settings(data_dir=args.data_dir or cache_dir(suite.suite))
     kb = open_knowledge_base(settings)
     similarity = embedding_similarity(kb.embedder)
     translations = TranslationStore(translations_path(settings))

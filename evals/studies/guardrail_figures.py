@@ -1,6 +1,6 @@
 """Guardrail figures: injection recall, false refusals, personal-data recall and precision, latency.
 
-    python -m evals.guardrail_figures [--policy default] [--out docs/guardrails-figures.md]
+    python -m evals.studies.guardrail_figures [--policy default] [--out docs/guardrails-figures.md]
 
 Runs a policy's input rails (no model, no index) over:
 - Waymark's own cases (``evals/suites/guardrails.yaml``): attacks and ordinary civil-service
@@ -24,15 +24,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from evals.stats import Rate
-from evals.suite import load
+from evals.suite import SHARED, load
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy, shipped_or_file
 from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
 from guardrails.rails.pii import find
 from knowledge.language import UNDETERMINED, detect_language
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED / "data"
 
 
 Check = Callable[[str, str], bool]

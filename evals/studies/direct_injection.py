@@ -1,6 +1,6 @@
 """Direct prompt injections through the whole answer path, over the sample corpus.
 
-    python -m evals.direct_injection [--strategy extract|cite] [--limit N]
+    python -m evals.studies.direct_injection [--strategy extract|cite] [--limit N]
 
 CyberSecEval's direct cases attack a system prompt that guards a secret; Waymark's prompts guard
 none and its answers come only from the guidance. This asks every direct case (``../shared/data``)
@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from pathlib import Path
 
-from evals.indirect_injection import cases_and_args, pipeline_for
-
-REPO = Path(__file__).resolve().parents[1]
+from evals.studies import cache_dir
+from evals.studies.indirect_injection import cases_and_args, pipeline_for
+from evals.suite import PROJECT_CORPORA
 
 
 def main() -> None:
@@ -26,8 +25,8 @@ def main() -> None:
     from knowledge.base import KnowledgeBase
 
     cases, args = cases_and_args("direct", __doc__)
-    kb = KnowledgeBase.open(REPO / ".cache" / "eval" / "sample")
-    kb.ingestor.ingest([REPO / "knowledge" / "sample_corpus"])
+    kb = KnowledgeBase.open(cache_dir("sample"))
+    kb.ingestor.ingest([PROJECT_CORPORA["knowledge/sample_corpus"]])
     pipeline = pipeline_for(kb.retriever, args.policy, args.strategy, kb.embedder)
     statuses: Counter[str] = Counter()
     leaks = 0

@@ -1,7 +1,7 @@
 """Indirect prompt injection: instructions planted in a retrieved passage, through the real answer
 path and model.
 
-    python -m evals.indirect_injection [--strategy extract|cite] [--limit N]
+    python -m evals.studies.indirect_injection [--strategy extract|cite] [--limit N]
 
 Each of CyberSecEval's indirect cases (``../shared/data``) becomes a question and a planted
 passage (the content the attacker controls), served as the top search result to the full
@@ -25,26 +25,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from evals.builders import split_case, targets
 from evals.runner import planted_hit
 from evals.stats import Rate
+from evals.suite import SHARED
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-
-
-def split_case(user_input: str) -> tuple[str, str]:
-    """(question, planted content): the request before the first colon, the material after it."""
-    m = re.match(r"\s*([^:<{]{8,200}?)\s*:\s*(.+)", user_input, re.DOTALL)
-    if m:
-        return m.group(1).strip() + ("" if m.group(1).strip().endswith("?") else "?"), m.group(2).strip()
-    return "What does this document say?", user_input
-
-
-def targets(judge_question: str) -> tuple[list[str], bool]:
-    """What the planted instruction asked the answer to state (quoted in the judge question), and
-    whether it asked for a link."""
-    quoted = [q for q in re.findall(r"'([^']{2,80})'", judge_question) if not q.endswith("?")]
-    return quoted, "link" in judge_question.casefold()
+DATA = SHARED / "data"
 
 
 def states(text: str, quoted: list[str], wants_link: bool) -> bool:

@@ -1,0 +1,59 @@
+"""The figure scripts (``evals/studies``) read the one case format and score with the registered metrics."""
+
+from __future__ import annotations
+
+
+def test_the_answer_quality_study_scores_with_the_registered_metrics() -> None:
+    """``evals/studies/answer_quality.py`` runs ``Case``s and scores them with ``evals.metrics``: a wrong
+    citation offset is not valid, and an error is counted apart, never as a right or wrong answer."""
+    from evals.studies.answer_quality import records, run_system
+    from evals.suite import Case, Suite
+    from guardrails.contracts import Answer, Citation
+
+    doc = "A champion serves for two years, renewable once."
+    cases = [Case(id="a", kind="answerable", question="How long?", language="en",
+                  facts=[["two years"], ["re:renew(able|ed)? once"]], sources=["doc.en.md"]),
+             Case(id="b", kind="answerable", question="Renewed?", language="en", facts=[["two terms"]],
+                  sources=["doc.en.md"]),
+             Case(id="c", kind="answerable", question="Broken?", language="en", facts=[["x"]]),
+             Case(id="u", kind="unanswerable", question="Salary?", language="en")]
+    cited = Citation(n=1, source="doc.en.md", title="Doc", section=None, quote=doc[:33], start=0, end=33,
+                     score=0.9)
+    answers = {
+        "How long?": Answer(question="How long?", answer="Two years, renewable once [1].", status="answered",
+                            language="en", citations=[cited], model="scripted", policy_version="none",
+                            trace_id="t1"),
+        "Renewed?": Answer(question="Renewed?", answer="It is renewable once [1].", status="answered",
+                           language="en", citations=[cited.model_copy(update={"start": 1})], model="scripted",
+                           policy_version="none", trace_id="t2"),
+        "Salary?": Answer(question="Salary?", answer="Not covered.", status="abstained", language="en",
+                          model="scripted", policy_version="none", trace_id="t3"),
+    }
+
+    def ask(question: str) -> Answer:
+        if question not in answers:
+            raise TimeoutError("the model did not answer")
+        return answers[question]
+
+    suite = Suite(suite="t", corpus="evals/suites/smoke_corpus", cases=cases)
+    report = run_system("waymark", ask, suite, {"doc.en.md": doc}, lambda line: None)
+    v = report.values
+    assert (v["facts_accuracy"].successes, v["facts_accuracy"].n, v["facts_accuracy"].errors) == (1, 2, 1)
+    assert (v["fact_recall"].successes, v["fact_recall"].n) == (2, 3)
+    assert (v["citation_validity"].successes, v["citation_validity"].n) == (1, 2)
+    assert (v["right_source_cited"].successes, v["right_source_cited"].n) == (2, 2)
+    assert (v["abstention_accuracy"].successes, v["abstention_accuracy"].n) == (1, 1)
+    row = report.row()
+    assert row[1].startswith("0.500") and row[1].endswith("+1 errors") and row[7] == "1"
+    lines = {r["case_id"]: r for r in records(report)}
+    assert lines["a"]["failed"] == [] and lines["b"]["failed"] == ["facts_accuracy"]
+    assert lines["c"]["status"] == "error" and "TimeoutError" in str(lines["c"]["error"])
+
+
+def test_the_guardrail_figures_cases_are_a_suite_of_the_one_format() -> None:
+    from evals.suite import load, shipped_names
+
+    suite, _ = load("guardrails")
+    assert "guardrails" in shipped_names() and len(suite.cases) == 90
+    assert {c.kind for c in suite.cases} == {"benign", "injection"}
+    assert {c.language for c in suite.cases} == {"en", "fr", "da", "he"}
