@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import closing
@@ -74,6 +75,16 @@ class AuditStore(SqliteFile):
             columns = {r[1] for r in db.execute("PRAGMA table_info(answers)")}
             if "test_drive" not in columns:
                 db.execute("ALTER TABLE answers ADD COLUMN test_drive TEXT")
+
+    def writable(self) -> bool:
+        """Whether an answer could be recorded now (a write transaction opens and is rolled back)."""
+        try:
+            with closing(self._connect()) as db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+            return True
+        except sqlite3.Error:
+            return False
 
     def record(self, answer: Answer, user: str, conversation: str, test_drive: str | None = None) -> int:
         """Keep ``answer``; ``test_drive``: the digest of the draft that judged it (the studio's test drive)."""

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
 
     max_file_mb: float = Field(20.0, gt=0)
+    max_inflated_mb: float = Field(100.0, gt=0)
+    """What a zip-based upload (.docx) may expand to, all its parts together (a decompression bomb's guard)."""
+    max_chars: int = Field(5_000_000, ge=1000)
+    """Characters extracted from one file, counted while it is read."""
+    production: bool = False
+    """``WAYMARK_PRODUCTION=true``: the app refuses to start while demo accounts exist, and
+    ``waymark users demo`` refuses to create them."""
     embed_threads: int | None = Field(None, ge=1)
 
     # --- the language model (``WAYMARK_LLM=local|openai|azure``; ``fake`` for demos and browser tests) ---

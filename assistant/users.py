@@ -1,22 +1,26 @@
 """Local users and roles: the embedded sign-in for the app (``waymark users add NAME --role ROLE``).
 
-Passwords are kept as scrypt hashes with a random salt per user, compared in constant time. A role
+Passwords are kept as scrypt hashes with a random salt per user, compared in constant time, and must pass
+``assistant.passwords.weakness`` (12 characters or more, not a common one) whenever they are set. A role
 decides which pages and actions a user reaches; the app checks it on every page and every action,
 server-side (``allowed``), never by hiding menu entries alone.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import re
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
+from assistant.passwords import weakness
 from assistant.sqlite_file import SqliteFile
 
 Role = Literal["civil_servant", "champion", "evaluator", "admin"]
@@ -45,6 +49,17 @@ class User:
     name: str
     role: Role
     created: str
+    label: str = ""
+    """What the app shows for the user (a verified e-mail for an organisation account); else ``name``."""
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
+
+
+DEMO: dict[Role, str] = {"civil_servant": "demo-civil-servant", "champion": "demo-champion",
+                         "evaluator": "demo-evaluator", "admin": "demo-admin"}
+"""The demo accounts ``make run`` creates once (``waymark users demo``; removed by ``--remove``)."""
 
 
 class UserError(ValueError):
@@ -65,10 +80,7 @@ class UserStore(SqliteFile):
             raise UserError("a user name is 2-64 letters, digits or . _ @ -")
         if role not in ROLES:
             raise UserError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-        if password is None:
-            password = secrets.token_urlsafe(12)
-        if len(password) < 10:
-            raise UserError("a password needs at least 10 characters")
+        password = self._acceptable(name, password)
         salt = secrets.token_bytes(16)
         created = datetime.now(UTC).isoformat(timespec="seconds")
         try:
@@ -78,6 +90,39 @@ class UserStore(SqliteFile):
         except sqlite3.IntegrityError:
             raise UserError(f"user {name!r} exists already") from None
         return User(name, role, created), password
+
+    @staticmethod
+    def _acceptable(name: str, password: str | None) -> str:
+        """``password``, or a generated one for None; a weak one is refused with the reason."""
+        if password is None:
+            return secrets.token_urlsafe(15)
+        why = weakness(password, name)
+        if why:
+            raise UserError(why)
+        return password
+
+    def set_password(self, name: str, password: str | None = None) -> str:
+        """Give ``name`` a new password (a generated one for None) and return it."""
+        password = self._acceptable(name, password)
+        salt = secrets.token_bytes(16)
+        with closing(self._connect()) as db, db:
+            if not db.execute("UPDATE users SET salt = ?, hash = ? WHERE name = ?",
+                              (salt, _hash(password, salt), name)).rowcount:
+                raise UserError(f"no user {name!r}")
+        return password
+
+    def change_password(self, name: str, old: str, new: str) -> None:
+        """A user changes their own password: the old one must be right."""
+        if self.verify(name, old) is None:
+            raise UserError("the current password is not right")
+        self.set_password(name, new)
+
+    def set_role(self, name: str, role: str) -> None:
+        if role not in ROLES:
+            raise UserError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        with closing(self._connect()) as db, db:
+            if not db.execute("UPDATE users SET role = ? WHERE name = ?", (role, name)).rowcount:
+                raise UserError(f"no user {name!r}")
 
     def verify(self, name: str, password: str) -> User | None:
         """The user, if the password is theirs; None otherwise (same work either way)."""
@@ -99,3 +144,22 @@ class UserStore(SqliteFile):
     def remove(self, name: str) -> bool:
         with closing(self._connect()) as db, db:
             return db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+    def demo_accounts(self) -> builtins.list[str]:
+        """The demo accounts that exist (``DEMO``)."""
+        return [u.name for u in self.list() if u.name in DEMO.values()]
+
+
+def oidc_user(claims: Mapping[str, Any], users: UserStore) -> User:
+    """Who an organisation sign-in is: the provider's stable subject (``sub`` within ``iss``), never the
+    e-mail. The e-mail counts only when the provider says it is verified (``email_verified``); then the
+    role is the one the user store gives that address, else the least one. Without a subject: refused."""
+    issuer, subject = str(claims.get("iss") or "").strip(), str(claims.get("sub") or "").strip()
+    if not issuer or not subject:
+        raise UserError("Your organisation's sign-in did not say who you are (no subject or issuer), so Waymark "
+                        "cannot keep your conversations apart from anyone else's. Ask your administrator.")
+    verified = claims.get("email_verified") in (True, "true", "True")
+    email = str(claims.get("email") or "").strip() if verified else ""
+    known = users.get(email) if email else None
+    return User(f"{subject}@{issuer}"[:300], known.role if known else "civil_servant", known.created if known else "",
+                label=email or str(claims.get("name") or "") or "organisation account")

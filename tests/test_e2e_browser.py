@@ -72,6 +72,27 @@ def ask(page: Any, question: str) -> None:
     box.press("Enter")
 
 
+def test_the_app_makes_no_request_outside_its_own_origin(app: str, browser: Any) -> None:
+    """The review saw the page icon fetched from Google's font CDN. Every request the browser makes, from
+    the sign-in page through an answer with its citation, must go to the app's own origin."""
+    from urllib.parse import urlsplit
+
+    origin = urlsplit(app)[:2]
+    seen: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(120_000)
+    page.on("request", lambda request: seen.append(request.url))
+    page.goto(app)
+    signed(page, "ada")
+    ask(page, "How long is an AI champion's term?")
+    page.get_by_text("A champion serves a two-year term, which can be renewed once. [1]").wait_for()
+    page.get_by_text("[1] AI champions").click()
+    page.wait_for_timeout(1500)
+    page.close()
+    outside = sorted({u for u in seen if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u)[:2] != origin})
+    assert seen and not outside, f"requests outside {app}: {outside}"
+
+
 def test_a_civil_servant_asks_opens_a_citation_and_gives_a_thumbs_down(app: str, browser: Any) -> None:
     page = sign_in(browser, app, "ada")
     ask(page, "How long is an AI champion's term?")

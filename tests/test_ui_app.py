@@ -59,7 +59,8 @@ def signed_in(name: str) -> AppTest:
 
 def page_as(svc: ui_services.Services, page: str, role: str | None) -> AppTest:
     at = AppTest.from_file(str(UI / "pages" / f"{page}.py"), default_timeout=120)
-    at.session_state["user"] = svc.users.get(NAMES[role]) if role else None
+    if role:
+        at.session_state["signed_in"] = NAMES[role]
     return at.run()
 
 
@@ -87,6 +88,78 @@ def test_a_wrong_password_is_refused(svc: ui_services.Services) -> None:
     at.text_input[1].input("not the password")
     at = at.button[0].click().run()
     assert "do not match" in texts(at) and "Ask Waymark" not in texts(at)
+
+
+def test_a_removed_user_is_signed_out_and_a_demoted_one_loses_pages_at_the_next_click(
+        svc: ui_services.Services) -> None:
+    """The review's attack: the session used to keep the User it signed in with until the tab closed."""
+    at = signed_in("cham").switch_page("pages/policy.py").run()
+    assert "You do not have access" not in texts(at)
+    svc.users.set_role("cham", "civil_servant")  # demoted by an admin, from another session or the CLI
+    at = at.run()
+    assert "You do not have access to this page." in texts(at)
+    at = signed_in("eve").switch_page("pages/evaluations.py").run()
+    svc.users.remove("eve")
+    at = at.run()
+    assert "You do not have access to this page." in texts(at)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["signed_in"] = "eve"
+    at = at.run()
+    assert "your account no longer exists" in texts(at) and "Sign in" in [b.label for b in at.button]
+
+
+def test_repeated_wrong_passwords_are_throttled_and_recorded_for_admins(svc: ui_services.Services) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for _ in range(6):
+        at.text_input[0].input("root")
+        at.text_input[1].input("a wrong password")
+        at = at.button[0].click().run()
+    assert "Too many failed sign-ins. Try again in" in texts(at)
+    at.text_input[0].input("root")
+    at.text_input[1].input(PASSWORD)
+    at = at.button[0].click().run()
+    assert "Too many failed sign-ins" in texts(at) and "Signed in as" not in texts(at)  # right, but too soon
+    attempts = svc.sign_ins.recent()
+    assert [a.outcome for a in attempts].count("failed") == 5 and attempts[0].outcome == "throttled"
+    audit = page_as(svc, "audit", "admin")
+    table = next(d for d in audit.dataframe if "outcome" in d.value.columns)
+    assert list(table.value["outcome"]).count("throttled") == 2 and "a wrong password" not in texts(audit)
+
+
+def test_demo_accounts_show_a_banner_to_admins_and_stop_a_production_start(svc: ui_services.Services) -> None:
+    assert "Demo accounts are active" not in texts(signed_in("root"))
+    svc.users.add("demo-admin", "admin")
+    assert "Demo accounts are active (1)" in texts(signed_in("root"))
+    assert "Demo accounts are active" not in texts(signed_in("ada"))  # admins are the ones who can act
+    svc.settings = svc.settings.model_copy(update={"production": True})
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "will not start in production" in texts(at) and not at.text_input  # no sign-in form at all
+
+
+def test_a_user_changes_their_own_password(svc: ui_services.Services) -> None:
+    """The sidebar's form, run on its own (AppTest drops the app's sidebar on a second run)."""
+    def script() -> None:
+        from assistant.users import User
+        from ui.session import change_password_form
+
+        change_password_form(User("ada", "civil_servant", ""))
+
+    def submit(at: AppTest, old: str, new: str, again: str) -> AppTest:
+        fields = {t.label: t for t in at.text_input}
+        fields["Current password"].input(old)
+        fields["New password (12 characters or more)"].input(new)
+        fields["New password again"].input(again)
+        return button(at, "Change password")
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    at = submit(at, PASSWORD, "password1234", "password1234")
+    assert "common passwords" in texts(at) and svc.users.verify("ada", PASSWORD)
+    at = submit(at, "not it at all", "staple gun lighthouse", "staple gun lighthouse")
+    assert "current password is not right" in texts(at) and svc.users.verify("ada", PASSWORD)
+    at = submit(at, PASSWORD, "staple gun lighthouse", "staple gun lighthouze")
+    assert "differ" in texts(at)
+    at = submit(at, PASSWORD, "staple gun lighthouse", "staple gun lighthouse")
+    assert "Password changed." in texts(at) and svc.users.verify("ada", "staple gun lighthouse")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -121,6 +194,25 @@ def test_a_civil_servant_asks_reads_a_cited_answer_and_rates_it(svc: ui_services
     at = next(b for b in at.button if b.label == "New conversation").click().run()
     assert "The team was set up" not in texts(at) and len(svc.audit.conversations("ada")) == 1
     assert svc.audit.conversations("ada")[0][2].startswith("When was the Open Innovation Team set up? Mail [EMAIL]")
+
+
+def test_an_answer_that_cannot_be_recorded_is_not_shown(svc: ui_services.Services,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review's finding: the chat showed the answer, then recorded it; a failed write lost it."""
+    import sqlite3
+
+    def disk_full(*args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(svc.audit, "record", disk_full)
+    at = signed_in("ada").chat_input[0].set_value("When was the Open Innovation Team set up?").run()
+    assert "cannot record answers" in texts(at) and "set up in 2016" not in texts(at)
+    assert svc.audit.entries(user="ada") == []
+    asked = []
+    monkeypatch.setattr(svc.audit, "writable", lambda: False)
+    monkeypatch.setattr(svc.pipeline, "answer", lambda *a, **k: asked.append(a))
+    at = signed_in("ada").chat_input[0].set_value("When was the Open Innovation Team set up?").run()
+    assert "cannot record answers" in texts(at) and asked == []  # refused before any work
 
 
 def button(at: AppTest, label: str) -> AppTest:

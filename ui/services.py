@@ -5,11 +5,13 @@ pages only call these; tests replace ``build``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from assistant.audit import AuditStore
+from assistant.signin import SignIns
 from evals.history import RunStore
 
 if TYPE_CHECKING:
@@ -34,6 +36,11 @@ class Services:
     _pipeline: Pipeline | None = None
     _kb: KnowledgeBase | None = None
     _llm: ChatClient | None = None
+
+    @cached_property
+    def sign_ins(self) -> SignIns:
+        """Sign-in with backoff, recorded beside the users (``assistant.signin``)."""
+        return SignIns(self.users.path, self.users)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -80,10 +87,12 @@ class Services:
 
 
 def build() -> Services:
+    from assistant.data_dir import private_data_dir
     from assistant.service import policy_store, user_store
     from assistant.settings import Settings
 
     settings = Settings()  # the UI, with the settings module, is what reads the environment
+    private_data_dir(settings)
     return Services(settings, user_store(settings), policy_store(settings),
                     AuditStore(settings.data_dir / "audit.sqlite"), RunStore(settings.data_dir / "evals.sqlite"))
 

@@ -1,11 +1,19 @@
-"""Who is signed in, and what they may do: checked on every page and every action, server-side."""
+"""Who is signed in, and what they may do: checked on every page and every action, server-side.
+
+The session keeps only the signed-in name; every page run reads the user again from the store (one
+indexed lookup), so a removed user is signed out and a changed role applies at the next click.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from assistant.users import Page, User, allowed
+from assistant.users import Page, User, UserError, allowed, oidc_user
+from ui.render import label
 from ui.services import services
+
+SIGNED_IN = "signed_in"
+NOTICE = "sign_in_notice"
 
 
 def oidc_configured() -> bool:
@@ -17,23 +25,35 @@ def oidc_configured() -> bool:
 
 
 def current_user() -> User | None:
-    user = st.session_state.get("user")
-    if isinstance(user, User):
+    name = st.session_state.get(SIGNED_IN)
+    if isinstance(name, str):
+        user = services().users.get(name)
+        if user is None:  # removed while signed in: out at once
+            st.session_state.clear()
+            st.session_state[NOTICE] = "You have been signed out: your account no longer exists."
         return user
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
-        # signed in with the organisation: the role is the one given to that e-mail address in the user
-        # store, else the least one
-        email = str(getattr(st.user, "email", "") or "")
-        known = services().users.get(email) if email else None
-        user = known or User(email or "unknown", "civil_servant", "")
-        st.session_state["user"] = user
-        return user
+        try:
+            return oidc_user(st.user.to_dict(), services().users)
+        except UserError as exc:
+            st.error(str(exc))
+            st.stop()
     return None
+
+
+def client_address() -> str:
+    """The browser's address as the app sees it (behind a proxy: the proxy's, see docs/deploying.md)."""
+    try:
+        return str(st.context.ip_address or "unknown")
+    except Exception:
+        return "unknown"
 
 
 def sign_in_form() -> None:
     st.title("Waymark")
     st.caption("Answers for civil servants from the guidance your department holds.")
+    if notice := st.session_state.pop(NOTICE, None):
+        st.warning(notice)
     if oidc_configured():
         st.button("Sign in with your organisation", on_click=st.login, type="primary")
         st.caption("Or with a local account:")
@@ -41,12 +61,30 @@ def sign_in_form() -> None:
         name = st.text_input("User name")
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in"):
-            user = services().users.verify(name.strip(), password)
-            if user is None:
-                st.error("That user name and password do not match.")
+            result = services().sign_ins.sign_in(name, password, client_address())
+            if result.user is None:
+                st.error(result.message or "Sign-in failed.")
             else:
-                st.session_state["user"] = user
+                st.session_state[SIGNED_IN] = result.user.name
                 st.rerun()
+
+
+def change_password_form(user: User) -> None:
+    """A local user changes their own password (the old one first); weak ones are refused with the reason."""
+    with st.expander("Change password"), st.form("change-password"):
+        old = st.text_input("Current password", type="password")
+        new = st.text_input("New password (12 characters or more)", type="password")
+        again = st.text_input("New password again", type="password")
+        if st.form_submit_button("Change password"):
+            if new != again:
+                st.error("The two new passwords differ.")
+                return
+            try:
+                services().users.change_password(user.name, old, new)
+            except UserError as exc:
+                st.error(label(str(exc)))
+            else:
+                st.success("Password changed.")
 
 
 def require(page: Page) -> User:

@@ -28,6 +28,12 @@ def root(ctx: typer.Context,
     except ValidationError as exc:
         first = exc.errors()[0]
         raise CliError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    from assistant.data_dir import private_data_dir
+
+    try:
+        private_data_dir(ctx.obj)
+    except OSError as exc:
+        raise CliError(f"cannot use the data directory {ctx.obj.data_dir}: {exc.strerror or exc}") from None
     log_to_file(ctx.obj.data_dir / "logs" / "waymark.log")
 
 

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+import re
+from collections.abc import Iterable
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+from rich.console import Console
+from rich.segment import Segment
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters but newline and tab: what lets text from a document or a model move the
+cursor, retitle the window or rewrite the screen (ESC sequences)."""
+
+
+class SafeConsole(Console):
+    """A console that never writes a control character it was given as text: only its own styling
+    reaches the terminal as escape sequences (Rich keeps those in control segments and styles)."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(s if s.control else Segment(CONTROL.sub("", s.text), s.style, s.control)
+                                      for s in buffer)
+
+
+out = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 class CliError(Exception):

@@ -12,7 +12,7 @@ import typer
 from rich.text import Text
 
 from assistant.settings import Settings
-from ui.cli.console import CliError, err, out
+from ui.cli.console import CONTROL, CliError, err, out
 
 if TYPE_CHECKING:
     from evals.activation import Request
@@ -78,7 +78,7 @@ def show(ctx: typer.Context, version: Annotated[int | None, typer.Argument(help=
         stored = _store(ctx).active()
     policy = stored.policy() if stored else _load(ctx.obj, None)
     if full and stored is not None:
-        print(stored.content, end="" if stored.content.endswith("\n") else "\n")
+        print(CONTROL.sub("", stored.content), end="" if stored.content.endswith("\n") else "\n")
     else:
         out.print(Text(_summary(policy) if stored is None else f"v{stored.id}: {_summary(policy)}"))
 
@@ -206,7 +206,7 @@ def diff(ctx: typer.Context, a: Annotated[int, typer.Argument(help="A version.")
          b: Annotated[int, typer.Argument(help="Another version.")]) -> None:
     """The changes from version A to version B (unified diff)."""
     text = _guarded(lambda: _store(ctx).diff(a, b))
-    print(text or f"v{a} and v{b} are identical")
+    print(CONTROL.sub("", text) or f"v{a} and v{b} are identical")
 
 
 @policy_app.command("schema")

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from assistant.settings import Settings
+from knowledge.writer_lock import IndexBusy
 from ui.cli.common import chat_model, knowledge_base, lines
-from ui.cli.console import err, out
+from ui.cli.console import CliError, err, out
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
@@ -43,7 +45,10 @@ def ingest(ctx: typer.Context,
             (err if failed else out).print(outcome.line(), markup=False, highlight=False,
                                            style="red" if outcome.status == "failed" else None)
 
-        report = kb.ingestor.ingest(paths, progress, on_file)
+        try:
+            report = kb.ingestor.ingest(paths, progress, on_file)
+        except IndexBusy as exc:
+            raise CliError(str(exc)) from None
     for source in report.recovered:
         err.print(f"recovered: removed a half-written copy of {source} left by an interrupted run",
                   markup=False)
@@ -102,16 +107,39 @@ def docs_list(ctx: typer.Context,
     if not records:
         out.print("No documents yet. Add some with `waymark ingest PATH`.")
     for r in records:
-        out.print(f"{r.source}  [dim]{r.language}  {r.format}  {r.chunks} chunks  "
-                  f"{r.ingested_at:%Y-%m-%d %H:%M}  {r.title[:60]}[/dim]", highlight=False)
+        out.print(Text(r.source).append(f"  {r.language}  {r.format}  {r.chunks} chunks  "
+                                        f"{r.ingested_at:%Y-%m-%d %H:%M}  {r.title[:60]}", style="dim"),
+                  highlight=False)  # Text, not markup: a title is the document's, never styling
+
+
+@docs_app.command("check")
+def docs_check(ctx: typer.Context, repair: Annotated[bool, typer.Option(
+        "--repair", help="Remove each broken record, so the next ingest of its file adds it again.")] = False,
+               ) -> None:
+    """Find records whose chunk count disagrees with the index (ingest also checks, and repairs)."""
+    try:
+        broken = knowledge_base(ctx).ingestor.check(repair)
+    except IndexBusy as exc:
+        raise CliError(str(exc)) from None
+    for source, recorded, found in broken:
+        out.print(Text(f"{'repaired' if repair else 'broken'}: {source} (recorded {recorded} chunks, the index "
+                       f"holds {found})"))
+    out.print(Text(f"{len(broken)} broken record(s)" + ("; ingest the files again to restore them" if repair and broken
+                                                          else "" if repair or not broken else
+                                                          "; `waymark docs check --repair` fixes them")))
+    if broken and not repair:
+        raise typer.Exit(1)
 
 
 @docs_app.command("remove")
 def docs_remove(ctx: typer.Context,
                 sources: Annotated[list[str], typer.Argument(help="File names as listed by `docs list`.")]) -> None:
     """Remove documents (and all their chunks) from the index."""
-    store = knowledge_base(ctx).store
-    missing = [s for s in sources if not store.remove(s)]
+    try:
+        removed = knowledge_base(ctx).ingestor.remove(sources)
+    except IndexBusy as exc:
+        raise CliError(str(exc)) from None
+    missing = [s for s in sources if s not in removed]
     for s in sources:
         if s not in missing:
             out.print(f"removed {s}", markup=False)

@@ -41,21 +41,66 @@ def add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The sign-i
         out.print(Text(f"password (shown once): {secret}"))
 
 
-DEMO = {"civil_servant": "demo-civil-servant", "champion": "demo-champion", "evaluator": "demo-evaluator",
-        "admin": "demo-admin"}
-
-
 @users_app.command("demo")
-def demo(ctx: typer.Context) -> None:
-    """Create one demo user per role, if missing; new passwords are printed once."""
+def demo(ctx: typer.Context, remove_them: Annotated[bool, typer.Option(
+        "--remove", help="Remove every demo account instead (do this before real use).")] = False) -> None:
+    """Create one demo user per role, once; each password is printed only when it is created."""
+    from assistant.users import DEMO
+
     store = _store(ctx)
+    if remove_them:
+        gone = [name for name in DEMO.values() if store.remove(name)]
+        out.print(Text(f"removed {len(gone)} demo account(s)" + (f": {', '.join(gone)}" if gone else "")))
+        return
+    if ctx.obj.production:
+        raise CliError("WAYMARK_PRODUCTION is set: demo accounts are not created in production")
     for role, name in DEMO.items():
         if store.get(name) is None:
             _, secret = store.add(name, role)
-            out.print(Text(f"demo user {name} ({role}), password: {secret}"))
-        else:
-            out.print(Text(f"demo user {name} ({role}) exists (password shown when it was created; "
-                           f"`waymark users remove {name}` and run again for a new one)"))
+            out.print(Text(f"demo user {name} ({role}), password (shown once): {secret}"))
+    if existing := [n for n in DEMO.values() if store.get(n)]:
+        out.print(Text(f"demo accounts active: {', '.join(existing)} (`waymark users demo --remove` removes them)"))
+
+
+@users_app.command("passwd")
+def passwd(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The user whose password is reset.")],
+           password_stdin: Annotated[bool, typer.Option(
+               "--password-stdin", help="Read the new password from standard input (default: generate one).")]
+           = False) -> None:
+    """Reset a user's password (an admin's command); a generated one is printed once."""
+    from assistant.users import UserError
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        secret = _store(ctx).set_password(name, password)
+    except UserError as exc:
+        raise CliError(str(exc)) from None
+    out.print(Text(f"password of {name} reset" + ("" if password_stdin else f"; new password (shown once): {secret}")))
+
+
+@users_app.command("role")
+def role(ctx: typer.Context, name: Annotated[str, typer.Argument()], new_role: Annotated[str, typer.Argument(
+        metavar="ROLE", help="civil_servant, champion, evaluator or admin.")]) -> None:
+    """Change a user's role; it applies on their next click in the app."""
+    from assistant.users import UserError
+
+    try:
+        _store(ctx).set_role(name, new_role)
+    except UserError as exc:
+        raise CliError(str(exc)) from None
+    out.print(Text(f"{name} is now {new_role}"))
+
+
+@users_app.command("unlock")
+def unlock(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Lift the sign-in backoff on an account locked by failed attempts."""
+    from assistant.signin import SignIns
+
+    store = _store(ctx)
+    if store.get(name) is None:
+        raise CliError(f"no user {name!r}")
+    SignIns(store.path, store).unlock(name)
+    out.print(Text(f"sign-in backoff lifted for {name}"))
 
 
 @users_app.command("list")

@@ -41,3 +41,10 @@ for e in entries[:50]:
         if e.expected:
             st.caption("What it should have said:")
             show.text(e.expected)
+
+st.subheader("Sign-in attempts")
+attempts = services().sign_ins.recent()
+st.caption(f"{len(attempts)} attempts (newest first, at most 200). Never a password; a name that is no account "
+           "is kept only as a digest (`unknown:`), since people type passwords into the name field.")
+st.dataframe([{"at": a.at, "account": a.account, "client": a.client, "outcome": a.outcome} for a in attempts],
+             hide_index=True, width="stretch")

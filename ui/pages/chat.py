@@ -3,6 +3,8 @@ Each user's conversations are kept in the audit record."""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from assistant.audit import Entry, new_conversation
@@ -88,7 +90,12 @@ for entry in history:
         render(entry.answer)
         feedback(entry)
 
+NOT_RECORDED = ("Waymark cannot record answers at the moment, so it does not show them: every answer is kept "
+                "in the audit record first. Please try again later; if it keeps happening, tell your administrator.")
 question = st.chat_input("Ask about the guidance, in any language")
+if question and not audit.writable():  # before any work: nothing is shown that cannot be recorded
+    st.error(NOT_RECORDED)
+    st.stop()
 if question:
     with st.chat_message("user"):
         show.text(question)
@@ -98,6 +105,11 @@ if question:
         pairs = [(e.answer.question, e.answer.answer) for e in history if e.answer.status == "answered"]
         answer = svc.pipeline.answer(question, pairs, events=Streamed(status, box))
         status.update(label="Done", state="complete")
-        box.empty()
-    audit.record(answer, user.name, conversation)
+        box.empty()  # the whole answer is shown only from the record, after the rerun
+    try:
+        audit.record(answer, user.name, conversation)
+    except Exception:
+        logging.getLogger(__name__).exception("an answer could not be recorded (trace %s)", answer.trace_id)
+        st.error(NOT_RECORDED)
+        st.stop()
     st.rerun()

@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from knowledge.writer_lock import IndexBusy
 from ui import render as show
 from ui.services import services
 from ui.session import require
@@ -31,11 +32,16 @@ if uploads and st.button("Add to the knowledge base", type="primary"):
         if total:
             bar.progress(min(done / total, 1.0), text=f"{'Files' if event == 'files' else 'Passages'}: {done}/{total}")
 
-    report = svc.kb.ingestor.ingest(paths, progress)
-    bar.empty()
-    for outcome in report.outcomes:
-        (st.error if outcome.status == "failed" else st.success)(show.label(outcome.line()))
-    st.caption(show.label(report.summary()))
+    try:
+        report = svc.kb.ingestor.ingest(paths, progress)
+    except IndexBusy as exc:
+        bar.empty()
+        st.error(show.label(str(exc)))
+    else:
+        bar.empty()
+        for outcome in report.outcomes:
+            (st.error if outcome.status == "failed" else st.success)(show.label(outcome.line()))
+        st.caption(show.label(report.summary()))
 
 docs = svc.kb.store.documents()
 st.subheader(f"Documents ({len(docs)})")
@@ -47,6 +53,9 @@ else:
                  hide_index=True, width="stretch")
     gone = st.multiselect("Remove documents", [d.source for d in docs])
     if st.button("Remove the selected documents") and gone:
-        for source in gone:
-            svc.kb.store.remove(source)
-        st.rerun()
+        try:
+            svc.kb.ingestor.remove(gone)
+        except IndexBusy as exc:
+            st.error(show.label(str(exc)))
+        else:
+            st.rerun()

@@ -1,0 +1,79 @@
+"""One writer at a time per index, and records that disagree with the index found and repaired."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.writer_lock import IndexBusy, writer_lock
+from tests.fakes import invoke
+
+SMOKE = Path(__file__).resolve().parents[1] / "evals" / "suites" / "smoke_corpus"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(SMOKE, folder)
+    return folder
+
+
+def test_a_second_ingest_never_recovers_the_record_another_is_writing(tmp_path: Path, corpus: Path) -> None:
+    """The review's fault: ingest's start-up recovery deleted the pending record a concurrent ingest was
+    writing, which then ended ``complete`` with 4 of 6 chunks and was skipped as unchanged for good."""
+    kb = KnowledgeBase.open(tmp_path / "data")
+    store = kb.store
+    writing, release = threading.Event(), threading.Event()
+    real_add = store.chunks.add
+    first_result: list[object] = []
+
+    def slow_add(**kwargs: object) -> None:
+        real_add(**kwargs)  # type: ignore[arg-type]
+        writing.set()
+        release.wait(60)  # the first writer is mid-write, its record pending
+
+    store.chunks.add = slow_add  # type: ignore[method-assign]
+    first = threading.Thread(target=lambda: first_result.append(kb.ingestor.ingest([corpus])))
+    first.start()
+    assert writing.wait(60)
+    assert store.pending_sources()
+    other = KnowledgeBase.open(tmp_path / "data")  # another session on the same index
+    with pytest.raises(IndexBusy, match="another ingestion is running"):
+        other.ingestor.ingest([corpus])
+    assert store.pending_sources()  # untouched
+    release.set()
+    first.join(60)
+    store.chunks.add = real_add  # type: ignore[method-assign]
+    assert first_result and first_result[0].ok  # type: ignore[attr-defined]
+    assert store.inconsistent() == [] and not store.pending_sources()
+    assert other.ingestor.ingest([corpus]).count("unchanged") == len(list(corpus.iterdir()))
+
+
+def test_the_lock_is_released_when_its_holder_ends_and_the_cli_says_busy(tmp_path: Path, corpus: Path) -> None:
+    data = tmp_path / "data"
+    with writer_lock(data / "locks" / "waymark.lock"):
+        busy = invoke(data, "ingest", str(corpus), env={"WAYMARK_TRANSLATE": "false"})
+        assert busy.returncode == 1 and "another ingestion is running" in busy.stderr
+        assert "another ingestion" in invoke(data, "docs", "remove", "x.txt").stderr
+    assert invoke(data, "ingest", str(corpus), env={"WAYMARK_TRANSLATE": "false"}).returncode == 0
+
+
+def test_a_record_that_disagrees_with_the_index_is_found_and_ingested_again(tmp_path: Path, corpus: Path) -> None:
+    data = tmp_path / "data"
+    kb = KnowledgeBase.open(data)
+    assert kb.ingestor.ingest([corpus]).ok
+    record = max(kb.store.documents(), key=lambda r: r.chunks)
+    ids = [cid for cid, _, meta, _ in kb.store.iter_chunks() if meta["source"] == record.source]
+    assert len(ids) == record.chunks >= 1
+    kb.store.chunks.delete(ids=ids[:1])  # what the review's race left: a complete record short of chunks
+    assert kb.store.inconsistent() == [(record.source, record.chunks, record.chunks - 1)]
+    checked = invoke(data, "docs", "check")
+    assert checked.returncode == 1 and f"broken: {record.source}" in checked.stdout
+    again = kb.ingestor.ingest([corpus])
+    assert record.source in again.recovered
+    assert {o.source: o.status for o in again.outcomes}[record.source] == "added"  # not "unchanged"
+    assert kb.store.inconsistent() == [] and invoke(data, "docs", "check").returncode == 0
