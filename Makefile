@@ -34,7 +34,9 @@ WAYMARK := $(VENV)/bin/waymark $(if $(DATA),--data-dir $(DATA))
 run: $(MODEL)
 	$(WAYMARK) ingest knowledge/sample_corpus
 	@# Once, in the foreground (~4 min on 2 cores, cached by content after that): see docs/decisions/0005.
-	$(WAYMARK) translate
+	@# A passage that cannot be translated is named and skipped (exit 0); should translation fail outright
+	@# (no model), the app still starts: it searches each document in its own language meanwhile.
+	-$(WAYMARK) translate
 	$(WAYMARK) users demo
 	@echo "Waymark is starting on http://127.0.0.1:8501 (Ctrl-C stops it)."
 	$(if $(DATA),WAYMARK_DATA_DIR=$(DATA)) $(VENV)/bin/streamlit run ui/app.py --server.address 127.0.0.1 \

@@ -140,11 +140,21 @@ class AuditStore(SqliteFile):
                     "rails_failed", "rating", "comment", "expected", "test_drive"])
         for e in entries:
             a = e.answer
-            w.writerow([e.id, e.at, e.user, e.conversation, a.status, a.policy_version, a.question, a.answer,
-                        "; ".join(sorted({c.source for c in a.citations})),
-                        "; ".join(f"{g.rail}:{g.action}" for g in a.guardrails if g.verdict != "pass"),
-                        e.rating or "", e.comment, e.expected or "", e.test_drive or ""])
+            w.writerow([e.id, *map(inert, [
+                e.at, e.user, e.conversation, a.status, a.policy_version, a.question, a.answer,
+                "; ".join(sorted({c.source for c in a.citations})),
+                "; ".join(f"{g.rail}:{g.action}" for g in a.guardrails if g.verdict != "pass"),
+                e.rating or "", e.comment, e.expected or "", e.test_drive or ""])])
         return buf.getvalue()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading quote (OWASP's advice
+    against CSV injection; the quote is visible, the text is kept)."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def _redact(text: str) -> str:

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     """What a zip-based upload (.docx) may expand to, all its parts together (a decompression bomb's guard)."""
     max_chars: int = Field(5_000_000, ge=1000)
     """Characters extracted from one file, counted while it is read."""
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    """How many reverse proxies of yours stand in front of the app (each appends to ``X-Forwarded-For``): the
+    client for sign-in throttling is that many entries from the header's right. 0: the connection's address
+    (a header anyone can send is never believed)."""
     production: bool = False
     """``WAYMARK_PRODUCTION=true``: the app refuses to start while demo accounts exist, and
     ``waymark users demo`` refuses to create them."""

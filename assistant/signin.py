@@ -118,3 +118,14 @@ CREATE INDEX IF NOT EXISTS sign_ins_client ON sign_ins (client, at);
                               (limit,)).fetchall()
         return [Attempt(datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds"), a, c, o)
                 for at, a, c, o in rows]
+
+
+def client_key(peer: str | None, forwarded_for: str | None, trusted_proxies: int) -> str:
+    """The address sign-in throttling counts a client by. Behind ``trusted_proxies`` proxies of yours, the
+    nearest address they saw (what they appended to ``X-Forwarded-For``, counted from the right: what a client
+    writes into the header itself sits to the left and is ignored); otherwise the connection's peer."""
+    if trusted_proxies and forwarded_for:
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        if len(hops) >= trusted_proxies:
+            return hops[-trusted_proxies][:64]
+    return (peer or "unknown")[:64]

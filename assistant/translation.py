@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS translations (
     translation TEXT NOT NULL,
     seconds REAL NOT NULL,
     created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failures (
+    key TEXT PRIMARY KEY,
+    source_language TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    at REAL NOT NULL
 )
 """
 
@@ -63,7 +71,7 @@ class TranslationStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(SCHEMA)
+        self._db.executescript(SCHEMA)
 
     def get_many(self, texts: Iterable[str], target: str = PIVOT) -> dict[str, str]:
         """``{text: translation}`` for the texts already translated."""
@@ -85,6 +93,27 @@ class TranslationStore:
                              (unit_key(text, target), source_language, target, model, text, translation,
                               seconds, time.time()))
 
+        self.clear_failure(text, target)
+
+    def put_failure(self, text: str, source_language: str, reason: str, target: str = PIVOT) -> None:
+        """A unit that could not be translated (kept until a later run translates it)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET "
+                "reason = excluded.reason, attempts = failures.attempts + 1, at = excluded.at",
+                (unit_key(text, target), source_language, text, reason, time.time()))
+
+    def clear_failure(self, text: str, target: str = PIVOT) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM failures WHERE key = ?", (unit_key(text, target),))
+
+    def failures(self) -> list[FailedUnit]:
+        """Units the last runs could not translate, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT text, source_language, reason, attempts FROM failures ORDER BY at").fetchall()
+        return [FailedUnit(text, language, reason, attempts) for text, language, reason, attempts in rows]
+
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM translations").fetchone()[0])
@@ -94,6 +123,14 @@ class TranslationStore:
             self._db.close()
 
 
+@dataclass(frozen=True)
+class FailedUnit:
+    text: str
+    language: str
+    reason: str
+    attempts: int = 1
+
+
 @dataclass
 class TranslationReport:
     units: int = 0
@@ -101,7 +138,7 @@ class TranslationReport:
     translated: int = 0
     failed: int = 0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
+    errors: list[FailedUnit] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"{self.units} passages to read in English: {self.cached} already translated, "
@@ -123,18 +160,51 @@ def pivot_units(chunks: Iterable[tuple[str, str, str]], target: str = PIVOT) -> 
     return list(out.items())
 
 
+def unit_documents(chunks: Iterable[tuple[str, str, str]]) -> dict[str, list[str]]:
+    """For each unit of ``chunks`` (``(source, text, language)``), the documents it appears in."""
+    out: dict[str, list[str]] = {}
+    for source, text, _language in chunks:
+        for s, e in text_units(text):
+            names = out.setdefault(text[s:e], [])
+            if source not in names:
+                names.append(source)
+    return out
+
+
+def failed_units(translations: TranslationStore, chunks: Iterable[tuple[str, str, str]],
+                 ) -> list[tuple[FailedUnit, list[str]]]:
+    """The failed units still in the index, with the documents they are in (none is lost: each stays
+    failed until a run translates it)."""
+    failures = translations.failures()
+    if not failures:
+        return []
+    where = unit_documents(chunks)
+    return [(f, where[f.text]) for f in failures if f.text in where]
+
+
 class Translator:
     def __init__(self, llm: ChatClient, store: TranslationStore, target: str = PIVOT) -> None:
         self.llm = llm
         self.store = store
         self.target = target
 
-    def translate_one(self, text: str) -> str | None:
-        gen = self.llm.complete([SystemMessage(SYSTEM), HumanMessage(text)])
-        out = gen.text.strip()
-        if gen.error or not gen.finished or gen.finish_reason == "length" or not out:
-            return None
-        return out
+    def attempt(self, text: str, attempts: int = 2) -> tuple[str | None, str]:
+        """(translation, "") or (None, why the last of ``attempts`` tries failed)."""
+        reason = ""
+        for _ in range(attempts):
+            gen = self.llm.complete([SystemMessage(SYSTEM), HumanMessage(text)])
+            out = gen.text.strip()
+            if gen.error:
+                reason = f"the model failed: {gen.error}" + (f" ({gen.error_detail})" if gen.error_detail else "")
+            elif gen.finish_reason == "length":
+                reason = "the translation was cut at the length limit"
+            elif not gen.finished:
+                reason = "the model's reply stopped before its end"
+            elif not out:
+                reason = "the model replied with nothing"
+            else:
+                return out, ""
+        return None, reason
 
     def translate(self, units: Sequence[tuple[str, str]],
                   progress: Callable[[int, int], None] | None = None) -> TranslationReport:
@@ -148,10 +218,11 @@ class Translator:
         t_start = time.perf_counter()
         for i, (text, lang) in enumerate(todo, 1):
             t0 = time.perf_counter()
-            out = self.translate_one(text)
+            out, reason = self.attempt(text)  # a failed unit is tried once more, then kept as failed
             if out is None:
                 report.failed += 1
-                report.errors.append(text[:80])
+                report.errors.append(FailedUnit(text, lang, reason))
+                self.store.put_failure(text, lang, reason, self.target)
             else:
                 self.store.put(text, out, lang, self.llm.name, time.perf_counter() - t0, self.target)
                 report.translated += 1

@@ -39,6 +39,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 import knowledge
 from assistant.settings import LEGACY_NAMES
 from evals.answers import check_facts, unique_ids
+from guardrails.untrusted_yaml import TooLarge
+from guardrails.untrusted_yaml import load as load_yaml
 from knowledge.models import Strict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -218,6 +220,12 @@ def load(name_or_path: str) -> tuple[Suite, str]:
     return parse(raw, str(path), path.stem, jsonl=path.suffix == ".jsonl"), hashlib.sha256(raw).hexdigest()
 
 
+MAX_SUITE_CHARS = 5_000_000
+"""A suite file larger than this is refused (the largest shipped one has 33,000 characters)."""
+MAX_SUITE_VALUES = 1_000_000
+"""The most values a suite may expand to, aliases followed."""
+
+
 def parse(raw: bytes, source: str, stem: str = "suite", jsonl: bool = False) -> Suite:
     """A suite from a file's bytes; ``SuiteError`` names ``source`` and the place of each problem."""
     data: Any = None
@@ -228,9 +236,9 @@ def parse(raw: bytes, source: str, stem: str = "suite", jsonl: bool = False) -> 
                 "suite": stem, "corpus": ""}
             data = {**head, "cases": rows}
         else:
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = load_yaml(raw.decode("utf-8"), max_chars=MAX_SUITE_CHARS, max_values=MAX_SUITE_VALUES)
         return Suite.model_validate(data)
-    except (ValidationError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (ValidationError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError, TooLarge) as e:
         raise SuiteError(f"{source}: {_explain(e, data)}") from None
 
 
@@ -242,6 +250,8 @@ def _explain(e: Exception, data: Any) -> str:
         return f"{where}not valid YAML ({getattr(e, 'problem', None) or 'unreadable'})"
     if isinstance(e, json.JSONDecodeError):
         return f"line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
+    if isinstance(e, TooLarge):
+        return f"not read: {e}"
     if isinstance(e, UnicodeDecodeError):
         return f"byte {e.start}: not UTF-8 text"
     if not isinstance(e, ValidationError):

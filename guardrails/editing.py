@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails.policy import Action, Policy
+from guardrails.untrusted_yaml import load as load_yaml
 
 MESSAGE_KEYS = ("injection", "personal_data", "banned_topic", "out_of_scope", "blocked")
 
@@ -58,7 +59,7 @@ def common_fields(policy: Policy) -> CommonFields:
 def apply(text: str, fields: CommonFields) -> str:
     """``text`` (a policy's YAML) with the common fields set to ``fields``; raises ``PolicyError`` if the
     result is not a valid policy."""
-    data = yaml.safe_load(text) or {}
+    data = load_yaml(text) or {}  # a valid policy's text (checked by the caller), so within limits
     data["scope"] = {"description": fields.description, "in_scope": fields.in_scope,
                      "out_of_scope": fields.out_of_scope}
     rails: list[dict[str, Any]] = list(data.get("input") or [])

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from guardrails.contracts import Stage
 from guardrails.rail import MessageKey, registry
+from guardrails.untrusted_yaml import TooLarge
+from guardrails.untrusted_yaml import load as load_yaml
 
 Action = Literal["block", "redact", "warn", "log"]
 """What a failing rail does: stop the question or answer, clean the text and go on, go on with a
@@ -155,7 +157,9 @@ class Policy(_Strict):
     @classmethod
     def from_yaml(cls, text: str, source: str = "<policy>") -> Policy:
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
+        except TooLarge as exc:
+            raise PolicyError(f"{source}: not read: {exc}") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" line {mark.line + 1}:" if mark is not None else ""
@@ -166,9 +170,11 @@ class Policy(_Strict):
             return cls.model_validate(data)
         except ValidationError as exc:
             root = yaml.compose(text)
+            errors = exc.errors()
             lines = [f"{source}: line {_line(root, e['loc'])}: {'.'.join(map(str, e['loc'])) or '(top)'}: "
-                     f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
-            raise PolicyError("\n".join(lines)) from None
+                     f"{e['msg'].removeprefix('Value error, ')[:400]}" for e in errors[:MAX_ERRORS]]
+            more = [f"{source}: … and {len(errors) - MAX_ERRORS} more problems"] if len(errors) > MAX_ERRORS else []
+            raise PolicyError("\n".join(lines + more)) from None
 
     @classmethod
     def from_path(cls, path: str | Path) -> Policy:
@@ -203,6 +209,10 @@ class Policy(_Strict):
         """The ``required`` input rails this policy lacks, or runs with an action that does not enforce."""
         kept = {r.rail for r in self.input if r.action in ENFORCING}
         return [name for name in required if name not in kept]
+
+
+MAX_ERRORS = 20
+"""The most problems one error message lists (the rest are counted)."""
 
 
 class PolicyError(ValueError):

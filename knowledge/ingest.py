@@ -20,7 +20,7 @@ from knowledge.embeddings import EF_NAME, SPARSE_TOP_K, E5Embedder
 from knowledge.lexical import encode_sparse
 from knowledge.loaders import MAX_CHARS, MAX_INFLATED, LoadError, load_document
 from knowledge.models import Chunk, DocumentRecord
-from knowledge.store import KnowledgeStore, now
+from knowledge.store import KnowledgeStore, WriteFailed, now
 from knowledge.writer_lock import writer_lock
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -172,5 +172,8 @@ class Ingestor:
             format=doc.format, sha256=doc.sha256, chunks=len(chunks), ingested_at=now(),
             pipeline=self.pipeline,
         )
-        self.store.replace(record, chunks, np.concatenate(vectors), sparse)
+        try:
+            self.store.replace(record, chunks, np.concatenate(vectors), sparse)
+        except WriteFailed as err:
+            return FileOutcome(shown, source, "failed", error=str(err))
         return FileOutcome(shown, source, "updated" if existing else "added", len(chunks))

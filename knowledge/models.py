@@ -76,6 +76,8 @@ class DocumentRecord(Strict):
     ingested_at: datetime
     pipeline: str = ""
     """Fingerprint of the chunking and embedding settings that produced the chunks."""
+    update_failed: str = ""
+    """Why the last attempt to replace this version failed (it stayed in force); empty when it did not."""
 
 
 class SearchHit(Passage):

@@ -4,7 +4,9 @@ document records, behind a small API the ingester and retriever share.
 Write order makes ingestion crash-safe: a document record is first marked ``pending``, its
 old chunks are deleted, the new chunks are added, and only then is it marked ``complete``.
 A run that finds a ``pending`` record (the process died mid-write) deletes that document's
-chunks and record, so re-ingesting converges to the same content.
+chunks and record, so re-ingesting converges to the same content. A write that fails with an
+error (not a crash) puts the previous version back, chunks and record, and notes why on the
+record (``update_failed``); if even that fails, the record stays pending for the next run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +27,21 @@ from knowledge.models import Chunk, DocumentRecord
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult
     from numpy.typing import NDArray
 
 _PAGE = 1000
+
+
+class WriteFailed(Exception):
+    """The index could not be written; the message says what is in force now."""
+
+
+@dataclass
+class _Version:
+    record: dict[str, Any]
+    chunks: GetResult
+    pivot: GetResult
 
 
 def open_client(data_dir: Path, chroma_url: str | None = None) -> ClientAPI:
@@ -102,8 +117,25 @@ class KnowledgeStore:
                 embeddings: NDArray[np.float32], sparse: Sequence[str] | None = None,
                 batch: int = 256) -> None:
         """Make ``record.source`` hold exactly ``chunks``; see the module docstring.
-        ``sparse`` holds each chunk's encoded sparse vector (see ``lexical.encode_sparse``)."""
+        ``sparse`` holds each chunk's encoded sparse vector (see ``lexical.encode_sparse``).
+        Raises ``WriteFailed`` if the store fails; the previous version is then in force again."""
+        previous = self._snapshot(record.source)
         self._put_record(record, "pending")
+        try:
+            self._write(record, chunks, embeddings, sparse, batch)
+        except Exception as exc:  # chromadb, sqlite and the OS each raise their own: all end here
+            reason = f"{type(exc).__name__}: {exc}"
+            try:
+                self._restore(record.source, previous, reason)
+            except Exception as again:
+                raise WriteFailed(f"the index could not be written ({reason}), nor the previous version put "
+                                  f"back ({again}); the next ingest adds it again from its file") from exc
+            kept = "the previous version stays in force" if previous else "nothing was added"
+            raise WriteFailed(f"the index could not be written ({reason}); {kept}") from exc
+        self._put_record(record, "complete")
+
+    def _write(self, record: DocumentRecord, chunks: Sequence[Chunk], embeddings: NDArray[np.float32],
+               sparse: Sequence[str] | None, batch: int) -> None:
         self._delete_chunks(record.source)
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
@@ -115,7 +147,31 @@ class KnowledgeStore:
                 ids=[c.id for c in part], documents=[c.text for c in part],
                 embeddings=embeddings[i:i + batch], metadatas=metas,  # type: ignore[arg-type]
             )
-        self._put_record(record, "complete")
+
+    def _snapshot(self, source: str) -> _Version | None:
+        """Everything the index holds of ``source``'s complete version, to put back if a write fails."""
+        got = self.docs.get(ids=[source], include=["metadatas"])
+        metas = got["metadatas"] or []
+        if not metas or metas[0].get("status") != "complete":
+            return None
+        chunks = self.chunks.get(where={"source": source}, include=["documents", "metadatas", "embeddings"])
+        pivot = self.pivot.get(where={"source": source}, include=["metadatas", "embeddings"])
+        return _Version(dict(metas[0]), chunks, pivot)
+
+    def _restore(self, source: str, previous: _Version | None, reason: str) -> None:
+        self._delete_chunks(source)
+        if previous is None:
+            self.docs.delete(ids=[source])
+            return
+        c, p = previous.chunks, previous.pivot
+        vectors = np.asarray(c["embeddings"], dtype=np.float32)
+        for i in range(0, len(c["ids"]), _PAGE):
+            self.chunks.add(ids=c["ids"][i:i + _PAGE], documents=(c["documents"] or [])[i:i + _PAGE],
+                            embeddings=vectors[i:i + _PAGE], metadatas=(c["metadatas"] or [])[i:i + _PAGE])
+        if p["ids"]:
+            self.pivot.add(ids=p["ids"], embeddings=np.asarray(p["embeddings"], dtype=np.float32),
+                           metadatas=p["metadatas"])
+        self._upsert_record({**previous.record, "status": "complete", "update_failed": reason[:500]})
 
     def remove(self, source: str) -> bool:
         """Delete a document and its chunks; ``False`` when there was no such document."""

@@ -77,3 +77,45 @@ def test_a_record_that_disagrees_with_the_index_is_found_and_ingested_again(tmp_
     assert record.source in again.recovered
     assert {o.source: o.status for o in again.outcomes}[record.source] == "added"  # not "unchanged"
     assert kb.store.inconsistent() == [] and invoke(data, "docs", "check").returncode == 0
+
+
+def test_a_failed_replace_keeps_the_previous_version_searchable_and_says_why(tmp_path: Path,
+                                                                           corpus: Path) -> None:
+    """The review's fault: an error from Chroma inside ``replace()`` escaped the ingest, left the record
+    pending, and the next ingest deleted the previous version. Now the file fails with the reason, the
+    previous version stays in force (chunks and record), and a later ingest updates it."""
+    from chromadb.errors import ChromaError
+
+    kb = KnowledgeBase.open(tmp_path / "data")
+    store = kb.store
+    assert kb.ingestor.ingest([corpus]).ok
+    doc = sorted(corpus.iterdir())[0]
+    before = store.document(doc.name)
+    old_chunks = sorted(c.text for c in store.chunk_records([doc.name]))
+    assert before is not None and old_chunks
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n\nA new closing paragraph about pilots.\n",
+                   encoding="utf-8")
+    real_add = store.chunks.add
+    calls: list[int] = []
+
+    def failing_add(**kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ChromaError("disk I/O error")
+        real_add(**kwargs)  # type: ignore[arg-type]
+
+    store.chunks.add = failing_add  # type: ignore[method-assign]
+    report = kb.ingestor.ingest([corpus])
+    failed = [o for o in report.outcomes if o.status == "failed"]
+    assert [o.source for o in failed] == [doc.name]
+    assert "disk I/O error" in (failed[0].error or "") and "previous version" in (failed[0].error or "")
+    kept = store.document(doc.name)
+    assert kept is not None and kept.sha256 == before.sha256 and kept.update_failed
+    assert sorted(c.text for c in store.chunk_records([doc.name])) == old_chunks
+    assert store.inconsistent() == [] and not store.pending_sources()
+    assert kb.ingestor.ingest([corpus]).count("unchanged") == len(list(corpus.iterdir())) - 1  # not skipped
+    assert KnowledgeBase.open(tmp_path / "data").ingestor.ingest([corpus]).count("unchanged") == \
+        len(list(corpus.iterdir()))
+    after = store.document(doc.name)
+    assert after is not None and after.sha256 != before.sha256 and not after.update_failed
+    assert any("closing paragraph about pilots" in c.text for c in store.chunk_records([doc.name]))

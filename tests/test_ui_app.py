@@ -404,3 +404,23 @@ def test_the_shipped_streamlit_config_hides_errors_and_listens_on_loopback() -> 
     config = tomllib.loads((UI.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
     assert config["server"]["address"] == "127.0.0.1" and config["server"]["enableXsrfProtection"] is True
+
+
+def test_the_knowledge_page_lists_the_passages_translate_could_not_translate(svc: ui_services.Services,
+                                                                             tmp_path: Path) -> None:
+    from assistant.translation import TranslationStore
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lab.da.txt").write_text("Forvaltningslaboratoriet\n\nForvaltningslaboratoriet blev oprettet i 2019 "
+                                     "af ministeriet.\n", encoding="utf-8")
+    assert svc.kb.ingestor.ingest([docs]).ok
+    assert not [d for d in page_as(svc, "knowledge", "champion").dataframe if "reason" in d.value.columns]
+    store = TranslationStore(svc.settings.data_dir / "translations.sqlite")
+    line = "Forvaltningslaboratoriet blev oprettet i 2019 af ministeriet."
+    store.put_failure(line, "da", "the model failed: timeout")
+    store.put_failure("A passage of a document since removed.", "da", "the model failed: timeout")
+    at = page_as(svc, "knowledge", "champion")
+    table = next(d for d in at.dataframe if "reason" in d.value.columns).value
+    assert list(table["documents"]) == ["lab.da.txt"] and list(table["reason"]) == ["the model failed: timeout"]
+    assert any("Passages not translated (1)" in h.value for h in at.subheader)

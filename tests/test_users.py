@@ -221,3 +221,13 @@ def test_admin_commands_reset_a_password_change_a_role_and_unlock(tmp_path: Path
     assert invoke(tmp_path, "users", "unlock", "ada").returncode == 0
     assert log.sign_in("ada", new, "c2").user is not None
     assert invoke(tmp_path, "users", "unlock", "nobody").returncode == 1
+
+
+def test_the_client_is_the_address_your_own_proxies_saw_never_what_the_client_wrote() -> None:
+    from assistant.signin import client_key
+
+    assert client_key("10.0.0.5", "1.2.3.4", 0) == "10.0.0.5"  # no proxy configured: the header is not believed
+    assert client_key("10.0.0.5", "6.6.6.6, 198.51.100.7", 1) == "198.51.100.7"  # the forged entry is left of it
+    assert client_key("10.0.0.5", "6.6.6.6, 198.51.100.7, 10.0.0.9", 2) == "198.51.100.7"
+    assert client_key("10.0.0.5", None, 1) == "10.0.0.5" and client_key(None, "", 1) == "unknown"
+    assert client_key("10.0.0.5", "198.51.100.7", 2) == "10.0.0.5"  # fewer hops than proxies: the peer

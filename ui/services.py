@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from assistant.llm import ChatClient
     from assistant.pipeline import Pipeline
     from assistant.settings import Settings
+    from assistant.translation import FailedUnit
     from assistant.users import UserStore
     from evals.history import RunStore
     from guardrails.policy import Policy
@@ -78,6 +79,21 @@ class Services:
             if spec.rail == "markdown":
                 return tuple(str(d) for d in spec.params.get("allowed_domains", []))
         return ()
+
+    def untranslated(self) -> list[tuple[FailedUnit, list[str]]]:
+        """Passages ``waymark translate`` could not translate, with their documents (none without a file)."""
+        from assistant.service import translations_path
+        from assistant.translation import TranslationStore, failed_units
+
+        path = translations_path(self.settings)
+        if not path.is_file():
+            return []
+        chunks = [(c.source, c.text, c.language) for c in self.kb.store.chunk_records() if c.language != "en"]
+        store = TranslationStore(path)
+        try:
+            return failed_units(store, chunks)
+        finally:
+            store.close()
 
     def pipeline_for(self, policy: Policy) -> Pipeline:
         """The same pipeline judged by ``policy`` instead (a draft's test drive)."""

@@ -42,11 +42,14 @@ def current_user() -> User | None:
 
 
 def client_address() -> str:
-    """The browser's address as the app sees it (behind a proxy: the proxy's, see docs/deploying.md)."""
+    """The browser's address for sign-in throttling (behind your proxies: ``trusted_proxies``, docs/deploying.md)."""
+    from assistant.signin import client_key
+
     try:
-        return str(st.context.ip_address or "unknown")
+        peer, forwarded = st.context.ip_address, st.context.headers.get("X-Forwarded-For")
     except Exception:
-        return "unknown"
+        peer, forwarded = None, None
+    return client_key(peer, forwarded, services().settings.trusted_proxies)
 
 
 def sign_in_form() -> None:

@@ -108,7 +108,8 @@ def docs_list(ctx: typer.Context,
         out.print("No documents yet. Add some with `waymark ingest PATH`.")
     for r in records:
         out.print(Text(r.source).append(f"  {r.language}  {r.format}  {r.chunks} chunks  "
-                                        f"{r.ingested_at:%Y-%m-%d %H:%M}  {r.title[:60]}", style="dim"),
+                                        f"{r.ingested_at:%Y-%m-%d %H:%M}  {r.title[:60]}", style="dim")
+                  .append(f"  (last update failed: {r.update_failed})" if r.update_failed else "", style="yellow"),
                   highlight=False)  # Text, not markup: a title is the document's, never styling
 
 
@@ -156,7 +157,14 @@ def translate(ctx: typer.Context,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from assistant.service import translations_path
-    from assistant.translation import TranslationStore, Translator, index_translations, pivot_units
+    from assistant.translation import (
+        FailedUnit,
+        TranslationStore,
+        Translator,
+        index_translations,
+        pivot_units,
+        unit_documents,
+    )
 
     s: Settings = ctx.obj
     kb = knowledge_base(ctx)
@@ -164,7 +172,7 @@ def translate(ctx: typer.Context,
     units = pivot_units(chunks)
     store = TranslationStore(translations_path(s))
     missing = len(units) - len(store.get_many([t for t, _ in units]))
-    failed = 0
+    failed: list[FailedUnit] = []
     if missing:
         translator = Translator(chat_model(ctx), store)
         with Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -172,13 +180,23 @@ def translate(ctx: typer.Context,
             task = bar.add_task("translate", total=missing)
             report = translator.translate(units, lambda done, total: bar.update(task, completed=done, total=total))
         out.print(report.summary(), markup=False)
-        failed = report.failed
+        failed = report.errors
     else:
         out.print(f"Nothing to translate: all {len(units)} non-English passages are already translated.")
     indexed = index_translations(kb.store, kb.embedder, store)
     out.print(f"{indexed} translated chunks indexed for search", markup=False)
-    if failed:
-        raise typer.Exit(1)
+    where = unit_documents(chunks)
+    for unit in failed:
+        err.print(f"not translated: {', '.join(where.get(unit.text, ['?']))}, line \"{short(unit.text)}\": "
+                  f"{unit.reason}", markup=False, highlight=False)
+    if failed:  # the index is usable without them: a warning, not a failure (make run goes on to the app)
+        err.print(f"Warning: {len(failed)} passages were skipped after a retry; those documents are searched in "
+                  "their own language only. `waymark translate` tries them again.", markup=False)
+
+
+def short(text: str, limit: int = 70) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 def shell(ctx: typer.Context,

@@ -49,7 +49,8 @@ if not docs:
     st.info("No documents yet.")
 else:
     st.dataframe([{"document": d.source, "title": d.title, "language": d.language, "format": d.format,
-                   "passages": d.chunks, "added": f"{d.ingested_at:%Y-%m-%d %H:%M}"} for d in docs],
+                   "passages": d.chunks, "added": f"{d.ingested_at:%Y-%m-%d %H:%M}",
+                   "last update failed": d.update_failed} for d in docs],
                  hide_index=True, width="stretch")
     gone = st.multiselect("Remove documents", [d.source for d in docs])
     if st.button("Remove the selected documents") and gone:
@@ -59,3 +60,10 @@ else:
             st.error(show.label(str(exc)))
         else:
             st.rerun()
+
+untranslated = svc.untranslated()
+if untranslated:
+    st.subheader(f"Passages not translated ({len(untranslated)})")
+    st.caption("Searched in their own language only; `waymark translate` tries them again.")
+    st.dataframe([{"documents": ", ".join(docs), "passage": unit.text[:200], "reason": unit.reason,
+                   "attempts": unit.attempts} for unit, docs in untranslated], hide_index=True, width="stretch")

@@ -14,6 +14,7 @@ from evals.activation import Request
 from evals.gate import GateResult, gate_suites
 from guardrails.editing import MESSAGE_KEYS, CommonFields, apply, common_fields
 from guardrails.policy import Policy, PolicyError
+from guardrails.untrusted_yaml import MAX_CHARS
 from ui import render as show
 from ui.services import services
 from ui.session import require
@@ -126,7 +127,7 @@ with form:
                     st.error(show.label(f"Not applied: {exc}"))
 
 with raw:
-    st.text_area("Draft policy (YAML)", height=480, key="yaml-editor")
+    st.text_area("Draft policy (YAML)", height=480, key="yaml-editor", max_chars=MAX_CHARS)
     if problem:
         st.error(show.label(problem))
     else:
