@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.sqlite_file import SqliteFile
-from assistant.users import User, UserStore
+from assistant.users import User, UserError, UserStore
 
 Outcome = Literal["ok", "failed", "throttled", "unlocked"]
 WINDOW_S = 15 * 60
@@ -88,6 +88,18 @@ CREATE INDEX IF NOT EXISTS sign_ins_client ON sign_ins (client, at);
         user = self.users.verify(name, password)
         self._record(now, account, client, "ok" if user else "failed")
         return Result(user, None if user else WRONG)
+
+    def change_password(self, name: str, old: str, new: str, client: str) -> str | None:
+        """A signed-in user changes their own password; the current one is checked (and throttled, and
+        recorded) as a sign-in is. Returns what went wrong, or None when it is changed."""
+        checked = self.sign_in(name, old, client)
+        if checked.user is None:
+            return "The current password is not right." if checked.message == WRONG else checked.message
+        try:
+            self.users.set_password(name, new)
+        except UserError as exc:
+            return str(exc)
+        return None
 
     def wait(self, account: str, client: str, now: float) -> float:
         """Seconds until ``account`` from ``client`` may try again (0: now)."""

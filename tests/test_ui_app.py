@@ -160,6 +160,11 @@ def test_a_user_changes_their_own_password(svc: ui_services.Services) -> None:
     assert "differ" in texts(at)
     at = submit(at, PASSWORD, "staple gun lighthouse", "staple gun lighthouse")
     assert "Password changed." in texts(at) and svc.users.verify("ada", "staple gun lighthouse")
+    for _ in range(6):  # guessing the current password is throttled as sign-in is (5 free, then a wait)
+        at = submit(at, "a wrong guess", "another fine passphrase", "another fine passphrase")
+    assert "Too many failed sign-ins" in texts(at)
+    at = submit(at, "staple gun lighthouse", "another fine passphrase", "another fine passphrase")
+    assert "Too many failed sign-ins" in texts(at) and svc.users.verify("ada", "staple gun lighthouse")
 
 
 @pytest.mark.parametrize("role", ROLES)

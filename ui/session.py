@@ -49,7 +49,8 @@ def client_address() -> str:
         peer, forwarded = st.context.ip_address, st.context.headers.get("X-Forwarded-For")
     except Exception:
         peer, forwarded = None, None
-    return client_key(peer, forwarded, services().settings.trusted_proxies)
+    return client_key(peer if isinstance(peer, str) else None, forwarded if isinstance(forwarded, str) else None,
+                      services().settings.trusted_proxies)
 
 
 def sign_in_form() -> None:
@@ -82,10 +83,9 @@ def change_password_form(user: User) -> None:
             if new != again:
                 st.error("The two new passwords differ.")
                 return
-            try:
-                services().users.change_password(user.name, old, new)
-            except UserError as exc:
-                st.error(label(str(exc)))
+            problem = services().sign_ins.change_password(user.name, old, new, client_address())
+            if problem:
+                st.error(label(problem))
             else:
                 st.success("Password changed.")
 
