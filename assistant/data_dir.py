@@ -1,8 +1,10 @@
-"""The data directory, private to the user Waymark runs as."""
+"""The data directory: private to the user Waymark runs as, and what to say when one of its stores fails."""
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 from pathlib import Path
 
 from assistant.settings import Settings
@@ -18,3 +20,17 @@ def private_data_dir(settings: Settings) -> Path:
     if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
         path.chmod(0o700)
     return path
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """A plain sentence for a store that failed under a command (a full disk, a read-only data directory,
+    a damaged file: docs/reliability.md), or None for anything else, which stays a bug to be seen."""
+    advice = ("free space or give write access and run the command again (an interrupted ingest is completed "
+              "by the next one); a damaged file must be restored from a backup")
+    if isinstance(exc, sqlite3.Error):
+        return f"a store in the data directory could not be used: {exc}; {advice}"
+    if type(exc).__module__.split(".")[0] == "chromadb":
+        return f"the index could not be used: {exc}; {advice}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+        return f"a file in the data directory could not be written: {exc.strerror or exc}; {advice}"
+    return None

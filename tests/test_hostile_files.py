@@ -101,3 +101,23 @@ def test_control_characters_never_reach_the_index_or_the_terminal(tmp_path: Path
     shown = buffer.getvalue()
     assert "\x1b[2J" not in shown and "\x1b]0;" not in shown and "\x07" not in shown and "\x9b" not in shown
     assert "\x1b[1m" in shown  # its own styling still reaches the terminal
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_store_is_reported_in_a_sentence_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    """The fault campaign's finding (docs/reliability.md): a corrupt users.sqlite or policies.sqlite made
+    `waymark users list` and `policy history` end in a Python traceback."""
+    from tests.fakes import run
+
+    data = tmp_path / "data"
+    assert run(data, "users", "add", "ada", "--role", "champion").returncode == 0
+    assert run(data, "policy", "history").returncode == 0
+    for name in ("users.sqlite", "policies.sqlite"):
+        path = data / name
+        raw = path.read_bytes()
+        path.write_bytes(raw[:100] + b"\xde\xad" * 2000 + raw[4100:] if damage == "garbage" else raw[:1500])
+    for args in (("users", "list"), ("users", "add", "bob", "--role", "admin"), ("policy", "history")):
+        done = run(data, *args)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
+        assert "error: a store in the data directory could not be used" in done.stderr
+        assert "restored from a backup" in done.stderr

@@ -429,3 +429,22 @@ def test_the_knowledge_page_lists_the_passages_translate_could_not_translate(svc
     table = next(d for d in at.dataframe if "reason" in d.value.columns).value
     assert list(table["documents"]) == ["lab.da.txt"] and list(table["reason"]) == ["the model failed: timeout"]
     assert any("Passages not translated (1)" in h.value for h in at.subheader)
+
+
+def test_a_damaged_store_stops_the_app_with_a_sentence_not_a_crash(svc: ui_services.Services, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fault campaign's finding (docs/reliability.md): a truncated audit.sqlite made the app fail to
+    start with no explanation."""
+    from assistant.audit import AuditStore
+
+    path = tmp_path / "audit.sqlite"
+    path.write_bytes(path.read_bytes()[:1500])
+
+    def build() -> ui_services.Services:
+        return ui_services.Services(svc.settings, svc.users, svc.policies, AuditStore(path), svc.runs)
+
+    monkeypatch.setattr(ui_services, "build", build)
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert "Waymark cannot start: a store in the data directory could not be used" in texts(at)
+    assert "restored from a backup" in texts(at) and not at.exception

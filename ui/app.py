@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from assistant.data_dir import store_failure
 from assistant.users import Page, allowed
 from ui.render import label
 from ui.services import services
@@ -27,7 +28,14 @@ PAGES: dict[Page, st.Page] = {
     "audit": st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
 }
 
-demo = services().users.demo_accounts()
+try:
+    demo = services().users.demo_accounts()  # the stores open here: a full disk or a damaged file stops us
+except Exception as exc:
+    problem = store_failure(exc)
+    if problem is None:
+        raise
+    st.error(label(f"Waymark cannot start: {problem}."))
+    st.stop()
 if demo and services().settings.production:
     st.error("Waymark will not start in production (WAYMARK_PRODUCTION) while demo accounts exist: "
              "remove them with `waymark users demo --remove`.")

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from assistant.data_dir import store_failure
 from ui.cli import answers, common, knowledge
 from ui.cli.console import CliError, err
 from ui.cli.eval import eval_app
@@ -31,6 +32,12 @@ def main() -> None:
         app()
     except CliError as exc:
         err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+    except Exception as exc:
+        problem = store_failure(exc)
+        if problem is None:
+            raise
+        err.print(f"error: {problem}", markup=False)
         sys.exit(1)
 
 
