@@ -115,18 +115,20 @@ class Ingestor:
         """Complete records whose chunk count disagrees with the index, as (source, recorded, found); with
         ``repair`` each is marked pending and recovered, so the next ingest of its file adds it again."""
         with writer_lock(self.lock):
-            broken = self.store.inconsistent()
-            for source, _, _ in broken if repair else []:
-                self.store.remove(source)
-            return broken
+            return self._repair() if repair else self.store.inconsistent()
+
+    def _repair(self) -> list[tuple[str, int, int]]:
+        """Remove each record that disagrees with the index (held lock assumed), so its file is added again."""
+        broken = self.store.inconsistent()
+        for source, _, _ in broken:
+            self.store.remove(source)
+        return broken
 
     def _ingest(self, paths: Iterable[Path], progress: Progress | None,
                 on_file: Callable[[FileOutcome], None] | None) -> IngestReport:
         report = IngestReport(recovered=self.store.recover())  # under the lock: their writers are gone
-        broken = {source for source, _, _ in self.store.inconsistent()}
-        for source in broken:  # a record that disagrees with the index is never "unchanged"
-            self.store.remove(source)
-        report.recovered += sorted(broken)
+        # a record that disagrees with the index is never "unchanged"
+        report.recovered += sorted({source for source, _, _ in self._repair()})
         files = list(collect_files(paths))
         seen: dict[str, Path] = {}
         for done, path in enumerate(files):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from knowledge.language import detect_language
-from knowledge.models import Block, LoadedDocument, Section
+from knowledge.models import CONTROL, Block, LoadedDocument, Section
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 MAX_INFLATED = 100_000_000
@@ -103,13 +103,10 @@ def load_document(path: Path, max_bytes: int, *, max_inflated: int = MAX_INFLATE
     )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _clean(text: str) -> str:
     """One block's text as the canonical text keeps it: NFC, control characters (ESC and the rest of C0
     and C1, but newline and tab) removed, runs of spaces as one."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text)).replace("\u00a0", " ")
+    text = CONTROL.sub("", unicodedata.normalize("NFC", text)).replace("\u00a0", " ")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters but newline and tab: canonical document text holds none (they could move a
+terminal's cursor, retitle its window or rewrite its screen), and front ends strip them from what they print."""
 
 
 class Strict(BaseModel):

@@ -88,7 +88,8 @@ class Services:
         path = translations_path(self.settings)
         if not path.is_file():
             return []
-        chunks = [(c.source, c.text, c.language) for c in self.kb.store.chunk_records() if c.language != "en"]
+        # read only if something failed (failed_units looks at the failures first)
+        chunks = ((c.source, c.text, c.language) for c in self.kb.store.chunk_records() if c.language != "en")
         store = TranslationStore(path)
         try:
             return failed_units(store, chunks)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from rich.console import Console
 from rich.segment import Segment
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 and C1 control characters but newline and tab: what lets text from a document or a model move the
-cursor, retitle the window or rewrite the screen (ESC sequences)."""
+from knowledge.models import CONTROL  # the characters canonical document text never holds
 
 
 class SafeConsole(Console):

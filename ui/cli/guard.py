@@ -12,7 +12,8 @@ import typer
 from rich.text import Text
 
 from assistant.settings import Settings
-from ui.cli.console import CONTROL, CliError, err, out
+from knowledge.models import CONTROL
+from ui.cli.console import CliError, err, out
 
 if TYPE_CHECKING:
     from evals.activation import Request

@@ -185,7 +185,7 @@ def translate(ctx: typer.Context,
         out.print(f"Nothing to translate: all {len(units)} non-English passages are already translated.")
     indexed = index_translations(kb.store, kb.embedder, store)
     out.print(f"{indexed} translated chunks indexed for search", markup=False)
-    where = unit_documents(chunks)
+    where = unit_documents(chunks) if failed else {}
     for unit in failed:
         err.print(f"not translated: {', '.join(where.get(unit.text, ['?']))}, line \"{short(unit.text)}\": "
                   f"{unit.reason}", markup=False, highlight=False)
