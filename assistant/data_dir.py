@@ -25,6 +25,8 @@ def private_data_dir(settings: Settings) -> Path:
 def store_failure(exc: BaseException) -> str | None:
     """A plain sentence for a store that failed under a command (a full disk, a read-only data directory,
     a damaged file: docs/reliability.md), or None for anything else, which stays a bug to be seen."""
+    if said := read_only_failure(exc):
+        return said
     advice = ("free space or give write access and run the command again (an interrupted ingest is completed "
               "by the next one); a damaged file must be restored from a backup")
     if isinstance(exc, sqlite3.Error):
@@ -34,3 +36,15 @@ def store_failure(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
         return f"a file in the data directory could not be written: {exc.strerror or exc}; {advice}"
     return None
+
+
+def read_only_failure(exc: BaseException) -> str | None:
+    """The plain sentence for a store that could not be written because the data directory is read-only (or
+    not ours to write), or None. The embedded index cannot even be read then: Chroma writes when it opens."""
+    denied = isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    store = isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "chromadb"
+    if not (denied or (store and "readonly database" in str(exc))):
+        return None
+    return (f"the data directory is read-only ({exc}): Waymark needs write access to it, to read as well (the "
+            "embedded index writes to its files when it opens them; a Chroma server, WAYMARK_CHROMA_URL, does "
+            "not); give write access and run the command again; nothing was changed")

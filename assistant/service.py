@@ -35,7 +35,8 @@ def open_knowledge_base(settings: Settings) -> KnowledgeBase:
 
     return KnowledgeBase.open(settings.data_dir, settings.chroma_url, settings.collection, settings.chunking,
                               settings.retrieval, int(settings.max_file_mb * 1e6), settings.embed_threads,
-                              max_inflated=int(settings.max_inflated_mb * 1e6), max_chars=settings.max_chars)
+                              max_inflated=int(settings.max_inflated_mb * 1e6), max_chars=settings.max_chars,
+                              min_free=int(settings.min_free_mb * (1 << 20)))
 
 
 def answer_config(settings: Settings) -> AnswerConfig:

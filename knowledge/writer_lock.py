@@ -15,6 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+class NoSpace(Exception):
+    """The index's disk has less free space than an ingest keeps as its floor (``Ingestor``); nothing written."""
+
+
 class IndexBusy(Exception):
     """Another ingestion or removal is writing this index now; ``str(err)`` says so in one sentence."""
 

@@ -120,3 +120,21 @@ def test_a_damaged_store_is_reported_in_a_sentence_not_a_traceback(tmp_path: Pat
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
         assert "error: a store in the data directory could not be used" in done.stderr
         assert "restored from a backup" in done.stderr
+
+
+def test_a_read_only_data_directory_is_named_as_the_cause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fault campaign's finding: on a read-only data directory `waymark docs list` said only "attempt to
+    write a readonly database" (embedded Chroma writes when it opens, even to read), which reads like a bug."""
+    import chromadb.errors
+
+    import assistant.service
+    from tests.fakes import invoke
+
+    def refuse(settings: object) -> None:  # what chromadb 1.x raises then (seen in docs/reliability.md)
+        raise chromadb.errors.InternalError("error returned from database: (code: 8) attempt to write a readonly "
+                                            "database")
+
+    monkeypatch.setattr(assistant.service, "open_knowledge_base", refuse)
+    done = invoke(tmp_path / "data", "docs", "list")
+    assert done.returncode == 1 and "the data directory is read-only" in done.stderr
+    assert "needs write access to it, to read as well" in done.stderr and "WAYMARK_CHROMA_URL" in done.stderr

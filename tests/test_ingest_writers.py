@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.writer_lock import IndexBusy, writer_lock
+from knowledge.writer_lock import IndexBusy, NoSpace, writer_lock
 from tests.fakes import invoke
 
 SMOKE = Path(__file__).resolve().parents[1] / "evals" / "suites" / "smoke_corpus"
@@ -119,3 +119,68 @@ def test_a_failed_replace_keeps_the_previous_version_searchable_and_says_why(tmp
     after = store.document(doc.name)
     assert after is not None and after.sha256 != before.sha256 and not after.update_failed
     assert any("closing paragraph about pilots" in c.text for c in store.chunk_records([doc.name]))
+
+
+def test_a_failure_marking_the_record_pending_keeps_the_previous_version(tmp_path: Path, corpus: Path) -> None:
+    """The fault campaign's disk-full case: the very first write of ``replace()`` (the pending mark) failed
+    outside its guard, so the error escaped the ingest and the document was out of the index until the next
+    one. Now it is handled like any failed write: the file fails with the reason, the previous version stays."""
+    from chromadb.errors import ChromaError
+
+    kb = KnowledgeBase.open(tmp_path / "data")
+    store = kb.store
+    assert kb.ingestor.ingest([corpus]).ok
+    doc = sorted(corpus.iterdir())[0]
+    before = store.document(doc.name)
+    assert before is not None
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n\nOne more line.\n", encoding="utf-8")
+    real_upsert, calls = store.docs.upsert, []
+
+    def failing_upsert(**kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ChromaError("Error in compaction: Failed to apply logs to the metadata segment")
+        real_upsert(**kwargs)  # type: ignore[arg-type]
+
+    store.docs.upsert = failing_upsert  # type: ignore[method-assign]
+    report = kb.ingestor.ingest([corpus])
+    store.docs.upsert = real_upsert  # type: ignore[method-assign]
+    failed = [o for o in report.outcomes if o.status == "failed"]
+    assert [o.source for o in failed] == [doc.name] and "previous version stays in force" in (failed[0].error or "")
+    kept = store.document(doc.name)
+    assert kept is not None and kept.sha256 == before.sha256 and not store.pending_sources()
+    assert store.inconsistent() == []
+
+
+def test_an_ingest_refuses_to_fill_the_index_disk_below_its_floor(tmp_path: Path, corpus: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chroma left documents out of the index when its disk filled mid-write (docs/reliability.md), so an
+    ingest keeps a floor of free space: below it nothing is written, near it a file that would cross it fails
+    with the previous version in force."""
+    import knowledge.ingest as ingest
+
+    data = tmp_path / "data"
+    kb = KnowledgeBase.open(data, min_free=64 << 20)
+    assert kb.ingestor.ingest([corpus]).ok
+    before = {r.source: r.sha256 for r in kb.store.documents()}
+    for doc in corpus.iterdir():
+        doc.write_text(doc.read_text(encoding="utf-8") + "\n\nChanged.\n", encoding="utf-8")
+    usage = shutil.disk_usage(data)
+    monkeypatch.setattr(ingest.shutil, "disk_usage", lambda p: usage._replace(free=32 << 10))
+    with pytest.raises(NoSpace, match=r"only 32\.0 KiB free .* needs 64\.0 MiB.*nothing was changed"):
+        kb.ingestor.ingest([corpus])
+    monkeypatch.setattr(ingest.shutil, "disk_usage", lambda p: usage._replace(free=(64 << 20) + 1024))
+    report = kb.ingestor.ingest([corpus])
+    assert report.count("failed") == len(before)
+    assert all("not written: only 64.0 MiB free" in (o.error or "") and "previous version stays in force"
+               in (o.error or "") for o in report.outcomes)
+    assert {r.source: r.sha256 for r in kb.store.documents()} == before and kb.store.inconsistent() == []
+    monkeypatch.undo()
+    assert kb.ingestor.ingest([corpus]).count("updated") == len(before)
+
+
+def test_the_cli_says_the_index_disk_is_too_full_in_one_sentence(tmp_path: Path, corpus: Path) -> None:
+    got = invoke(tmp_path / "data", "ingest", str(corpus),
+                 env={"WAYMARK_TRANSLATE": "false", "WAYMARK_MIN_FREE_MB": str(1 << 40)})
+    assert got.returncode == 1 and "Traceback" not in got.stderr
+    assert "writing the index safely needs" in got.stderr and "nothing was changed" in got.stderr

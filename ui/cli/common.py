@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from assistant.data_dir import read_only_failure
 from assistant.settings import Settings
 from ui.cli.console import CliError, err, out
 
@@ -64,7 +65,7 @@ def knowledge_base(ctx: typer.Context) -> KnowledgeBase:
         return open_knowledge_base(s)
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError for servers
         where = s.chroma_url or str(s.data_dir / "chroma")
-        raise CliError(f"cannot open the index at {where}: {exc}") from None
+        raise CliError(f"cannot open the index at {where}: {read_only_failure(exc) or exc}") from None
 
 
 def answer_pipeline(ctx: typer.Context) -> Pipeline:

@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from assistant.settings import Settings
-from knowledge.writer_lock import IndexBusy
+from knowledge.writer_lock import IndexBusy, NoSpace
 from ui.cli.common import chat_model, knowledge_base, lines
 from ui.cli.console import CliError, err, out
 
@@ -47,7 +47,7 @@ def ingest(ctx: typer.Context,
 
         try:
             report = kb.ingestor.ingest(paths, progress, on_file)
-        except IndexBusy as exc:
+        except (IndexBusy, NoSpace) as exc:
             raise CliError(str(exc)) from None
     for source in report.recovered:
         err.print(f"recovered: removed a half-written copy of {source} left by an interrupted run",

@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from knowledge.writer_lock import IndexBusy
+from knowledge.writer_lock import IndexBusy, NoSpace
 from ui import render as show
 from ui.services import services
 from ui.session import require
@@ -34,7 +34,7 @@ if uploads and st.button("Add to the knowledge base", type="primary"):
 
     try:
         report = svc.kb.ingestor.ingest(paths, progress)
-    except IndexBusy as exc:
+    except (IndexBusy, NoSpace) as exc:
         bar.empty()
         st.error(show.label(str(exc)))
     else:
