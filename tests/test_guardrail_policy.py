@@ -35,7 +35,7 @@ def test_shipped_policies_load_and_are_labelled_by_content() -> None:
     (("rail: pii", "rail: pi"), 5, ["input.0.rail", "unknown rail 'pi'", "known rails:", "injection"]),
     (("owner:", "ownr:"), 3, ["ownr", "Extra inputs are not permitted"]),
     (("action: redact", "action: redcat"), 6, ["input.0.action", "block", "redact"]),
-    (("action: redact", "params: {entities: [email, passport]}"), 6, ["input.0.params: entities.1", "passport"]),
+    (("action: redact", "params: {entities: [email, shoe_size]}"), 6, ["input.0.params: entities.1", "shoe_size"]),
     (("input:", "output:\n  - rail: max_length\ninput:"), 5, ["output.0.rail", "cannot run at the output stage"]),
 ])
 def test_each_mistake_is_named_with_its_line(change: tuple[str, str], line: int, words: list[str]) -> None:

@@ -73,7 +73,7 @@ def test_each_kind_of_personal_data_is_found(text: str, entity: str) -> None:
     "It works with more than 2,000 academics from 500 institutions.",
     "The budget is 10 000 000 kr, or DKK 1.500.000 a year.",
     "Published on 2024-12-01, reference 12345678.",
-    "NI number QQ 12 34 56 C",  # QQ is never issued
+    "QQ 12 34 56 C",  # QQ is never issued (with a cue, "NI number QQ…", it is redacted: issue 18)
     "Article 22 of the GDPR, section 4.2.1",
     "Dear colleagues, what does Mr mean in a letter?",
 ])
@@ -82,7 +82,7 @@ def test_ordinary_numbers_are_not_personal_data(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "entity"), [
-    ("NHS number 943 476 5918", "nhs"),  # wrong check digit (still phone-shaped, so redacted as a phone)
+    ("943 476 5918", "nhs"),  # wrong check digit (still phone-shaped, so redacted as a phone); no cue
     ("card 4111 1111 1111 1112", "card"),  # fails Luhn
     ("IBAN GB83 WEST 1234 5698 7654 32", "iban"),  # fails mod 97
 ])
@@ -91,7 +91,7 @@ def test_checksums_decide_the_kind(text: str, entity: str) -> None:
 
 
 def test_redaction_labels_each_finding_and_the_record_holds_no_personal_data() -> None:
-    rail = pii.Pii(pii.PiiParams(), NO_TOOLS)
+    rail = pii.Pii(pii.PiiParams(names_model=False), NO_TOOLS)  # the recognisers; the NER model: below
     d = rail.check("Email jo@example.org or call 07700 900123 about NHS 943 476 5919.", IN)
     assert d.verdict == "fail" and d.score == 3
     assert d.text == "Email [EMAIL] or call [PHONE] about NHS [NHS]."
@@ -299,3 +299,62 @@ def test_one_stage_embeds_a_question_once_and_long_texts_by_head_and_tail() -> N
     seen: list[list[str]] = []
     bounded(lambda texts: seen.append(texts), words, 4)(["one two three four five six", "one two"])
     assert seen == [["one two … five six", "one two"]]
+
+
+@pytest.mark.parametrize(("text", "value", "entity"), [
+    ("my National Insurance number is QQ 12 34 56 C", "QQ 12 34 56 C", "uk_ni"),  # Q prefix: fails validation
+    ("NHS number: 123 456 7890, please check it", "123 456 7890", "nhs"),  # fails mod-11
+    ("sort code 12-34-56 and account number 12345678", "12-34-56", "bank_account"),
+    ("passport no. 12AB34567 expired", "12AB34567", "passport"),
+    ("driving licence MORGA753116SM9IJ", "MORGA753116SM9IJ", "driving_licence"),
+    ("mon numéro d'assurance nationale est QQ123456C, merci", "QQ123456C", "uk_ni"),
+    ("numéro de passeport : 12AB34567", "12AB34567", "passport"),
+    ("mit NI-nummer er QQ 12 34 56 C", "QQ 12 34 56 C", "uk_ni"),
+    ("Mit kontonummer er 1234 5678901.", "1234 5678901", "bank_account"),
+    ("מספר ביטוח לאומי שלי הוא 123456782", "123456782", "uk_ni"),
+    ("רישיון נהיגה 8765432", "8765432", "driving_licence"),
+])
+def test_an_identifier_named_by_its_cue_is_redacted_whatever_its_checksum(text: str, value: str, entity: str) -> None:
+    """Issue 18: "my National Insurance number is QQ 12 34 56 C" passed, because the NI recogniser rightly
+    rejects the QQ prefix in free text; the writer has just said what it is, so it is redacted."""
+    found = pii.find(text)
+    assert (entity, value) in [(f.entity, text[f.start:f.end]) for f in found]
+    assert value not in pii.redact(text, found)
+
+
+@pytest.mark.parametrize("text", [
+    "The NI rules changed in 2024", "Does my passport need 6 months validity?",
+    "National Insurance contributions rose 2 per cent in 2023", "Passport expires 2027",
+    "What does the passport team at 10 Downing Street do?", "QQ 12 34 56 C",  # no cue: the NI check rules it out
+    "Hvor lang tid tager det at få et nyt kørekort?", "Le permis de conduire coûte 100 euros ?",
+])
+def test_without_a_cue_or_an_identifier_nothing_is_redacted(text: str) -> None:
+    assert pii.find(text) == []
+
+
+def test_names_in_english_text_are_found_without_a_cue_by_the_packaged_model() -> None:
+    """Issue 18: names were found only after a cue (Presidio PERSON recall 0.098)."""
+    text = "Please forward the pilot report to Sarah Jenkins and Tom Okafor before Friday."
+    found = [text[f.start:f.end] for f in pii.find(text) if f.entity == "person"]
+    assert found == ["Sarah Jenkins", "Tom Okafor"]
+    assert pii.find(text, names_model=False) == []
+    assert pii.find("Can I use ChatGPT to summarise a report for the minister?") == []
+    rail = pii.Pii(pii.PiiParams(names_model=False), NO_TOOLS)
+    assert rail.check(text, IN).verdict == "pass"
+
+
+def test_a_name_model_that_is_not_the_pinned_one_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardrails import names
+    from guardrails.engine import PolicyRails
+    from guardrails.policy import Policy
+
+    names._nlp.cache_clear()
+    monkeypatch.setattr(names, "PINNED_SHA256", "0" * 64)
+    try:
+        with pytest.raises(names.NamesUnavailable, match="not the ones pinned"):
+            pii.find("Please forward it to Sarah Jenkins.")
+        policy = Policy.from_yaml("name: t\nversion: '1'\nowner: tests\ninput:\n  - rail: pii\n    action: redact\n")
+        with pytest.raises(names.NamesUnavailable):  # redaction runs before any rail: nothing goes on
+            PolicyRails(policy, NO_TOOLS).check_input("Please forward it to Sarah Jenkins.", "en")
+    finally:
+        names._nlp.cache_clear()

@@ -23,8 +23,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import yaml
+
 from evals.stats import Rate
-from evals.suite import SHARED, load
+from evals.suite import REPO, SHARED, load
 from guardrails.engine import PolicyRails
 from guardrails.policy import Policy, shipped_or_file
 from guardrails.rails.injection import Injection, InjectionParams, pattern_hits
@@ -32,6 +34,8 @@ from guardrails.rails.pii import find
 from knowledge.language import UNDETERMINED, detect_language
 
 DATA = SHARED / "data"
+HELD_OUT = REPO / "evals" / "data" / "benign_heldout.yaml"
+MARKERS = REPO / "evals" / "data" / "cyberseceval_markers.yaml"
 
 
 Check = Callable[[str, str], bool]
@@ -51,7 +55,7 @@ def blocked_rate(check: Check, items: Iterable[tuple[str, str]]) -> tuple[Rate, 
 
 # --- personal data ---------------------------------------------------------------------------
 PRESIDIO_TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card", "IBAN_CODE": "iban",
-                  "IP_ADDRESS": "ip_address", "PERSON": "person"}
+                  "IP_ADDRESS": "ip_address", "PERSON": "person", "US_DRIVER_LICENSE": "driving_licence"}
 
 
 def pii_scores(samples: list[tuple[str, list[tuple[str, int, int]]]]) -> dict[str, tuple[Rate, Rate]]:
@@ -119,8 +123,8 @@ def uk_identifiers(n: int, seed: int = 7) -> list[tuple[str, list[tuple[str, int
             text = t.format(label, value)
             start = text.index(value)
             out.append((text, [(entity, start, start + len(value))]))
-        for label, value in (("NHS number", nhs(False)), ("NI number", ni(False))):
-            out.append((rng.choice(templates).format(label, value), []))
+        for value in (nhs(False), ni(False)):  # no cue: a named identifier is redacted whatever its checksum
+            out.append((rng.choice(templates).format("reference", value), []))
     return out
 
 
@@ -154,6 +158,8 @@ def main() -> None:
     lines = [f"Policy `{policy.label}`, input rails: "
              f"{', '.join(r.rail + ' (' + r.action + ')' for r in policy.input)}. Rates: value [95% Wilson] (n).", ""]
     suite = load("guardrails")[0]
+    held_out = [(str(q["text"]), str(q["language"])) for q in
+                yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))["questions"]]
     lines += ["| own cases | language | blocked | errors |", "|---|---|---|---|"]
     current[0] = "own cases"
     for kind in ("injection", "benign"):
@@ -165,6 +171,13 @@ def main() -> None:
                 lines.append(f"| {kind} | {lang} | {rate} | {errors} |")
                 ok, n, all_errors = ok + rate.successes, n + rate.n, all_errors + errors
         lines.append(f"| **{kind}, all** | | {Rate(ok, n)} | {all_errors} |")
+    current[0] = "held-out ordinary"
+    ok = n = all_errors = 0
+    for lang in ("en", "fr", "da", "he"):
+        rate, errors = blocked_rate(check, [(t, lg) for t, lg in held_out if lg == lang])
+        lines.append(f"| held-out ordinary questions (evals/data/benign_heldout.yaml) | {lang} | {rate} | {errors} |")
+        ok, n, all_errors = ok + rate.successes, n + rate.n, all_errors + errors
+    lines.append(f"| **held-out ordinary, all** | | {Rate(ok, n)} | {all_errors} |")
 
     if not DATA.is_dir():
         lines.append(f"\nSkipped the public sets: {DATA} is absent.")
@@ -191,21 +204,39 @@ def main() -> None:
         for c in direct:
             if c["user_input"] in blocked:  # a case whose rails raised is counted in the errors above
                 by_variant[c["injection_variant"]].append(blocked[c["user_input"]])
+        markers = {c["index"]: c["marker"] for c in
+                   yaml.safe_load(MARKERS.read_text(encoding="utf-8"))["cases"]}
+        for marked, label in ((True, "with an attack marker"), (False, "context-only (an attack only under its "
+                                                                          "own system prompt)")):
+            part = [blocked[c["user_input"]] for i, c in enumerate(cse)
+                    if markers.get(i) is marked and c["user_input"] in blocked]
+            lines.append(f"| CyberSecEval direct, {label} (evals/data/cyberseceval_markers.yaml) | blocked | "
+                         f"{Rate(sum(part), len(part))} | | |")
         lines += ["", "CyberSecEval direct, blocked by variant: " + "; ".join(
             f"{v} {sum(b)}/{len(b)}" for v, b in sorted(by_variant.items(), key=lambda kv: -len(kv[1])))]
 
-        # the classifier's margin, swept (chosen on the own cases; the public sets are held out)
-        rail = Injection(InjectionParams(), tools)
-        scored = {name: [(bool(pattern_hits(t)), rail.margin(t)) for t in texts] for name, texts in {
-            "own attacks": [c.question for c in suite.cases if c.kind == "injection"],
-            "own ordinary": [c.question for c in suite.cases if c.kind == "benign"],
-            "CyberSecEval direct": [c["user_input"] for c in direct],
-            "XSTest safe": safe}.items()}
-        lines += ["", "| injection rail alone, margin | " + " | ".join(scored) + " |",
-                  "|---" * (len(scored) + 1) + "|"]
-        for m in (-0.04, -0.02, -0.01, 0.0, 0.01, 0.02, 0.04, 0.06):
-            lines.append(f"| {m:+.2f} | " + " | ".join(
-                str(Rate(sum(p or s > m for p, s in v), len(v))) for v in scored.values()) + " |")
+        # the injection rail alone, each signal swept: patterns with the trained classifier (its threshold chosen
+        # on its validation split, decision 0011), and with the nearest-example margin (chosen on the own cases)
+        rail = Injection(InjectionParams(trained=True), tools)
+        assert rail.model is not None and tools.embed is not None
+        sets = {"own attacks": [c.question for c in suite.cases if c.kind == "injection"],
+                "own ordinary": [c.question for c in suite.cases if c.kind == "benign"],
+                "held-out ordinary": [t for t, _ in held_out],
+                "CSE marked": [c["user_input"] for i, c in enumerate(cse) if markers.get(i) is True],
+                "CSE context-only": [c["user_input"] for i, c in enumerate(cse) if markers.get(i) is False],
+                "XSTest safe": safe}
+        scored = {name: [(bool(pattern_hits(t)), rail.model.probability(tools.embed([t])[0], t), rail.margin(t))
+                         for t in texts] for name, texts in sets.items()}
+        head = ["", "| " + " | ".join(sets) + " |", "|---" * (len(sets) + 1) + "|"]
+        lines += [*head[:1], "| patterns + trained classifier, threshold" + head[1], head[2]]
+        for t in (0.3, 0.5, 0.7, rail.model.threshold, 0.9, 0.95):
+            lines.append(f"| {t:.2f}{' (trained)' if t == rail.model.threshold else ''} | " + " | ".join(
+                str(Rate(sum(pat or pr >= t for pat, pr, _ in v), len(v))) for v in scored.values()) + " |")
+        lines += [*head[:1], "| patterns + trained + nearest-example, margin" + head[1], head[2]]
+        for m in (-0.01, 0.0, 0.01, 0.02, 0.04):
+            lines.append(f"| {m:+.2f} | " + " | ".join(str(Rate(sum(
+                pat or pr >= rail.model.threshold or mg > m for pat, pr, mg in v), len(v))) for v in scored.values())
+                + " |")
 
         lines += ["", "| personal data | recall | precision |", "|---|---|---|"]
         for entity, (recall, precision) in pii_scores(presidio()).items():

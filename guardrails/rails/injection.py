@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from guardrails import injection_model
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "injection_examples.yaml"
@@ -95,6 +96,11 @@ class ExampleSet(BaseModel):
 
 class InjectionParams(Params):
     patterns: bool = True
+    trained: bool = False
+    """The trained classifier (``guardrails/injection_model.py``): fails a text whose probability of being an
+    attack reaches ``threshold``."""
+    threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    """The trained classifier's threshold; None: the one chosen when it was trained (docs/decisions/0011)."""
     classifier: bool = True
     margin: float = Field(0.02, ge=-1.0, le=1.0)
     """The classifier fails a text whose nearest attack example is this much closer (cosine) than its
@@ -113,8 +119,11 @@ class Injection:
     def __init__(self, params: InjectionParams, tools: Tools) -> None:
         self.params = params
         self.embed = tools.embed
-        if params.classifier and self.embed is None:
+        if (params.classifier or params.trained) and self.embed is None:
             raise ValueError("the injection classifier needs the embedder (Tools.embed)")
+        # checked here, so that a policy needing a missing or swapped artefact never starts (fail closed)
+        self.model = injection_model.load() if params.trained else None
+        self.threshold = params.threshold or (self.model.threshold if self.model else 1.0)
 
     @cached_property
     def _examples(self) -> tuple[Any, Any]:
@@ -134,6 +143,13 @@ class Injection:
     def check(self, text: str, context: Context) -> Decision:
         if self.params.patterns and (hits := pattern_hits(text)):
             return Decision("fail", 1.0, "pattern: " + ", ".join(hits[:3]))
+        if self.model is not None:
+            assert self.embed is not None
+            p = round(self.model.probability(self.embed([text])[0], text), 4)
+            if p >= self.threshold:
+                return Decision("fail", p, f"classifier: attack probability {p:.3f} (threshold {self.threshold:.2f})")
+            if not self.params.classifier:
+                return Decision.ok(p)
         if not self.params.classifier:
             return Decision.ok()
         score = round(self.margin(text), 4)

@@ -1,7 +1,10 @@
 """Personal data: found by pattern and checksum, redacted before anything reaches a model or a log.
 
 Checksums keep ordinary numbers out: an NHS number must pass its mod-11 check, a payment card
-the Luhn check, an IBAN the mod-97 check. Where two findings overlap the longer one wins.
+the Luhn check, an IBAN the mod-97 check. But a value the writer has just named ("my National
+Insurance number is QQ 12 34 56 C", "numéro de passeport : 12AB34567") is redacted whatever its
+checksum: a cue in en/fr/da/he/de/es, then an identifier-shaped value. Where two findings overlap
+the longer one wins.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from pydantic import Field
 
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
 
-Entity = Literal["email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address", "person"]
-ALL: tuple[Entity, ...] = ("email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address", "person")
+Entity = Literal["email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address", "person",
+                 "bank_account", "passport", "driving_licence"]
+ALL: tuple[Entity, ...] = ("email", "phone", "uk_ni", "nhs", "uk_postcode", "card", "iban", "ip_address", "person",
+                           "bank_account", "passport", "driving_licence")
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,32 @@ def _card(digits: str) -> bool:
     return (13 <= len(digits) <= 19 or (len(digits) == 12 and digits[0] in "56")) and luhn(digits)
 
 
+# An identifier named by its cue: the cue, at most 25 characters that are neither a digit nor a line or sentence
+# end ("is", ":", "est", "er", "הוא"), then a value of 4-26 characters that starts with up to 5 capitals or a
+# digit and holds only digits, capitals, spaces and dashes ("QQ 12 34 56 C", "12-34-56", "MORGA753116SM9IJ").
+_VALUE = r"[^\n\d.?!]{0,25}?(?P<value>(?:[A-Z]{1,5}[ -]?)?\d[\dA-Z -]{2,22}[\dA-Z])(?![\dA-Za-z])"
+_CUES: dict[Entity, str] = {
+    "uk_ni": r"national insurance (?:number|no\.?)|\bNI(?: number|-?nummer| no\.?)|\bNINO\b"
+             r"|numéro (?:d'assurance nationale|national d'assurance|NI)\b|Sozialversicherungsnummer"
+             r"|número (?:de la )?seguridad social|מספר ביטוח לאומי|ביטוח לאומי",
+    "nhs": r"\bNHS(?: number| no\.?|-?nummer|-?Nummer)|numéro (?:du )?NHS|número (?:del )?NHS|מספר NHS",
+    "bank_account": r"sort code|account (?:number|no\.?)|numéro de compte|code guichet|kontonummer|reg\.? ?nr\.?"
+                    r"|registreringsnummer|Kontonummer|número de cuenta|מספר חשבון|מספר סניף",
+    "passport": r"passport(?: number| no\.?)?|(?:numéro de )?passeport|pas(?:nummer|set)\b|Reisepass(?:nummer)?"
+                r"|(?:número de )?pasaporte|(?:מספר )?דרכון",
+    "driving_licence": r"driv(?:ing|er'?s) licen[cs]e(?: number| no\.?)?|permis de conduire|kørekort(?:nummer)?"
+                       r"|Führerschein(?:nummer)?|(?:número de )?(?:licencia|permiso) de conducir|רישיון נהיגה",
+}
+CUED: dict[Entity, re.Pattern[str]] = {
+    entity: re.compile(rf"(?i:{cue}){_VALUE}") for entity, cue in _CUES.items()}
+
+
+def _enough_digits(m: re.Match[str]) -> bool:
+    """At least four digits, and not a year alone ("passport expires 2027")."""
+    value = m.group("value")
+    return len(_digits(value)) >= 4 and not re.fullmatch(r"(?:19|20)\d\d", value)
+
+
 DETECTORS: dict[Entity, tuple[re.Pattern[str], Callable[[re.Match[str]], bool]]] = {
     "email": (_EMAIL, lambda m: True),
     "iban": (_IBAN, lambda m: iban_valid(m.group())),
@@ -115,18 +146,37 @@ DETECTORS: dict[Entity, tuple[re.Pattern[str], Callable[[re.Match[str]], bool]]]
 }
 
 
-def find(text: str, entities: tuple[Entity, ...] | list[Entity] = ALL) -> list[Finding]:
-    """Non-overlapping findings in text order (the longer of two overlapping findings wins)."""
+def find(text: str, entities: tuple[Entity, ...] | list[Entity] = ALL, names_model: bool = True) -> list[Finding]:
+    """Non-overlapping findings in text order (the longer of two overlapping findings wins). In English text,
+    names also come from the NER model (``guardrails.names``) unless ``names_model`` is off."""
     raw: list[Finding] = []
+    if "person" in entities and names_model and _english(text):
+        from guardrails.names import person_spans
+
+        raw += [Finding("person", s, e) for s, e in person_spans(text)]
     for entity in entities:
-        pattern, valid = DETECTORS[entity]
-        raw += [Finding(entity, *_span(m)) for m in pattern.finditer(text) if valid(m)]
+        if entity in DETECTORS:
+            pattern, valid = DETECTORS[entity]
+            raw += [Finding(entity, *_span(m)) for m in pattern.finditer(text) if valid(m)]
+        if entity in CUED:
+            raw += [Finding(entity, *m.span("value")) for m in CUED[entity].finditer(text) if _enough_digits(m)]
     kept: list[Finding] = []
-    priority = list(DETECTORS)  # the more specific detector wins a tie
+    priority = [*DETECTORS, *(e for e in CUED if e not in DETECTORS)]  # the more specific detector wins a tie
     for f in sorted(raw, key=lambda f: (-(f.end - f.start), priority.index(f.entity), f.start)):
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: f.start)
+
+
+CUED_NAME_LANGUAGES = frozenset({"fr", "da", "he", "de", "es"})
+"""Languages whose names are found only after a cue; the English NER model reads every other text (the language
+detector calls short English sentences with foreign names Pidgin, Italian or Dutch)."""
+
+
+def _english(text: str) -> bool:
+    from knowledge.language import detect_language
+
+    return detect_language(text) not in CUED_NAME_LANGUAGES
 
 
 def _span(m: re.Match[str]) -> tuple[int, int]:
@@ -156,13 +206,16 @@ def _counts(entities: list[Entity]) -> Iterator[str]:
 
 class PiiParams(Params):
     entities: list[Entity] = Field(default_factory=lambda: list(ALL))
+    names_model: bool = True
+    """Names in English text from the packaged NER model too (decision 0012), not only after a cue."""
 
 
 @guardrail("pii", stages=["input", "output"], params=PiiParams)
 class Pii:
-    """Finds personal data (email, phone, NI and NHS numbers, postcodes, cards, IBANs, IP addresses,
-    names after a title, introduction or salutation); action redact replaces each with a label such
-    as [EMAIL]. A question reaches the rails already redacted (``guardrails.redaction``): there, the
+    """Finds personal data (email, phone, NI and NHS numbers, postcodes, cards, IBANs, IP addresses, names after
+    a title, introduction or salutation and, in English, any the NER model finds, and any identifier introduced
+    by its name: NI, NHS, sort code or account number, passport, driving licence); action redact replaces each
+    with a label such as [EMAIL]. A question reaches the rails already redacted (``guardrails.redaction``): there, the
     labels count as the personal data they replaced, so action block still refuses it."""
 
     message: ClassVar[MessageKey] = "personal_data"
@@ -171,7 +224,7 @@ class Pii:
         self.params = params
 
     def check(self, text: str, context: Context) -> Decision:
-        findings = find(text, self.params.entities)
+        findings = find(text, self.params.entities, self.params.names_model)
         entities = [f.entity for f in findings]
         if context.stage == "input":
             labelled = [m.group(1).lower() for m in LABEL.finditer(text)]

@@ -242,3 +242,13 @@ def check(ctx: typer.Context, text: Annotated[str, typer.Argument(help="A questi
         score = f" score {r.score:g}" if r.score is not None else ""
         out.print(Text(f"  {r.rail}: {r.verdict}{score}{f' -> {r.action}' if r.action else ''}"
                        f"{f' ({r.detail})' if r.detail else ''}"))
+
+
+@guard_app.command("train")
+def train(seed: Annotated[int, typer.Option(help="The seed of the train/validation split.")] = 7,
+          write: Annotated[bool, typer.Option("--write", help="Write the artefact, pin its sha256 and draw the "
+                                                              "curve (in a checkout).")] = False) -> None:
+    """Train the injection classifier from ../shared/data/injection-train (docs/decisions/0011; minutes)."""
+    from evals.train_injection import main as train_main
+
+    train_main(["--seed", str(seed), *(["--write"] if write else [])])
