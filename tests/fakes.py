@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,3 +166,22 @@ def connection_error() -> Exception:
     import openai
 
     return openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
+
+
+@contextmanager
+def first_call_fails(owner: Any, name: str, error: BaseException) -> Iterator[None]:
+    """``owner.name`` raises ``error`` on its first call and works as before after it; put back on exit."""
+    real = getattr(owner, name)
+    calls: list[int] = []
+
+    def once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    setattr(owner, name, once)
+    try:
+        yield
+    finally:
+        setattr(owner, name, real)

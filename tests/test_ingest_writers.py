@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.writer_lock import IndexBusy, NoSpace, writer_lock
-from tests.fakes import invoke
+from tests.fakes import first_call_fails, invoke
 
 SMOKE = Path(__file__).resolve().parents[1] / "evals" / "suites" / "smoke_corpus"
 
@@ -95,17 +95,8 @@ def test_a_failed_replace_keeps_the_previous_version_searchable_and_says_why(tmp
     assert before is not None and old_chunks
     doc.write_text(doc.read_text(encoding="utf-8") + "\n\nA new closing paragraph about pilots.\n",
                    encoding="utf-8")
-    real_add = store.chunks.add
-    calls: list[int] = []
-
-    def failing_add(**kwargs: object) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ChromaError("disk I/O error")
-        real_add(**kwargs)  # type: ignore[arg-type]
-
-    store.chunks.add = failing_add  # type: ignore[method-assign]
-    report = kb.ingestor.ingest([corpus])
+    with first_call_fails(store.chunks, "add", ChromaError("disk I/O error")):
+        report = kb.ingestor.ingest([corpus])
     failed = [o for o in report.outcomes if o.status == "failed"]
     assert [o.source for o in failed] == [doc.name]
     assert "disk I/O error" in (failed[0].error or "") and "previous version" in (failed[0].error or "")
@@ -134,17 +125,9 @@ def test_a_failure_marking_the_record_pending_keeps_the_previous_version(tmp_pat
     before = store.document(doc.name)
     assert before is not None
     doc.write_text(doc.read_text(encoding="utf-8") + "\n\nOne more line.\n", encoding="utf-8")
-    real_upsert, calls = store.docs.upsert, []
-
-    def failing_upsert(**kwargs: object) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ChromaError("Error in compaction: Failed to apply logs to the metadata segment")
-        real_upsert(**kwargs)  # type: ignore[arg-type]
-
-    store.docs.upsert = failing_upsert  # type: ignore[method-assign]
-    report = kb.ingestor.ingest([corpus])
-    store.docs.upsert = real_upsert  # type: ignore[method-assign]
+    error = ChromaError("Error in compaction: Failed to apply logs to the metadata segment")
+    with first_call_fails(store.docs, "upsert", error):
+        report = kb.ingestor.ingest([corpus])
     failed = [o for o in report.outcomes if o.status == "failed"]
     assert [o.source for o in failed] == [doc.name] and "previous version stays in force" in (failed[0].error or "")
     kept = store.document(doc.name)
