@@ -33,7 +33,7 @@ def store_failure(exc: BaseException) -> str | None:
         return f"a store in the data directory could not be used: {exc}; {advice}"
     if type(exc).__module__.split(".")[0] == "chromadb":
         return f"the index could not be used: {exc}; {advice}"
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # read-only: read_only_failure
         return f"a file in the data directory could not be written: {exc.strerror or exc}; {advice}"
     return None
 

@@ -192,6 +192,11 @@ def design(rows: list[Row], vectors: NDArray[np.float32]) -> NDArray[np.float64]
 
 
 # --- fitting -------------------------------------------------------------------------------------------------
+def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+    return out
+
+
 def fit(x: NDArray[np.float64], y: NDArray[np.float64], weight: NDArray[np.float64], l2: float = 1.0,
         steps: int = 30) -> tuple[NDArray[np.float64], float]:
     """Weighted, L2-regularised logistic regression by Newton's method (deterministic; the bias unpenalised)."""
@@ -200,7 +205,7 @@ def fit(x: NDArray[np.float64], y: NDArray[np.float64], weight: NDArray[np.float
     penalty = np.full(xb.shape[1], l2)
     penalty[-1] = 0.0
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -60, 60)))
+        p = sigmoid(xb @ w)
         grad = xb.T @ (weight * (p - y)) + penalty * w
         hess = (xb * (weight * p * (1 - p))[:, None]).T @ xb + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hess, grad)
@@ -317,7 +322,7 @@ def train(seed: int, cache: Path, threads: int | None, say: Callable[[str], None
     for in_domain_weight in IN_DOMAIN_WEIGHTS:
         for l2 in L2S:
             w, b = fit(x[train_mask], y[train_mask], balanced(train_rows, in_domain_weight), l2)
-            pv = 1.0 / (1.0 + np.exp(-np.clip(x[~train_mask] @ w + b, -60, 60)))
+            pv = sigmoid(x[~train_mask] @ w + b)
             t = choose_threshold(pv, val_rows)
             recall = float((pv[yv == 1] >= t).mean())
             say(f"  in-domain weight {in_domain_weight:g}, L2 {l2:g}: threshold {t:.2f}, validation attacks "

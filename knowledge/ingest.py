@@ -21,7 +21,7 @@ from knowledge.embeddings import EF_NAME, SPARSE_TOP_K, E5Embedder
 from knowledge.lexical import encode_sparse
 from knowledge.loaders import MAX_CHARS, MAX_INFLATED, LoadError, load_document
 from knowledge.models import Chunk, DocumentRecord
-from knowledge.store import KnowledgeStore, WriteFailed, now
+from knowledge.store import KnowledgeStore, WriteFailed, kept, now
 from knowledge.writer_lock import NoSpace, writer_lock
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -198,8 +198,7 @@ class Ingestor:
         )
         matrix = np.concatenate(vectors)
         if problem := self._short_of_space(4 * (matrix.nbytes + sum(len(c.text.encode()) + 512 for c in chunks))):
-            kept = "the previous version stays in force" if existing else "nothing was added"
-            return FileOutcome(shown, source, "failed", error=f"not written: {problem}; {kept}")
+            return FileOutcome(shown, source, "failed", error=f"not written: {problem}; {kept(existing is not None)}")
         try:
             self.store.replace(record, chunks, matrix, sparse)
         except WriteFailed as err:

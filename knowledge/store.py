@@ -130,8 +130,7 @@ class KnowledgeStore:
             except Exception as again:
                 raise WriteFailed(f"the index could not be written ({reason}), nor the previous version put "
                                   f"back ({again}); the next ingest adds it again from its file") from exc
-            kept = "the previous version stays in force" if previous else "nothing was added"
-            raise WriteFailed(f"the index could not be written ({reason}); {kept}") from exc
+            raise WriteFailed(f"the index could not be written ({reason}); {kept(previous is not None)}") from exc
         self._put_record(record, "complete")
 
     def _write(self, record: DocumentRecord, chunks: Sequence[Chunk], embeddings: NDArray[np.float32],
@@ -275,6 +274,11 @@ class KnowledgeStore:
         assert embs is not None
         return {cid: ((got["documents"] or [])[j], dict((got["metadatas"] or [])[j]),
                       np.asarray(embs[j], dtype=np.float32)) for j, cid in enumerate(got["ids"])}
+
+
+def kept(had_previous: bool) -> str:
+    """What is in force after a document's write was refused or failed and nothing of it was left half-written."""
+    return "the previous version stays in force" if had_previous else "nothing was added"
 
 
 def chunk_from_meta(cid: str, text: str, meta: dict[str, Any]) -> Chunk:

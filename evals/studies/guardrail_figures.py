@@ -160,24 +160,22 @@ def main() -> None:
     suite = load("guardrails")[0]
     held_out = [(str(q["text"]), str(q["language"])) for q in
                 yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))["questions"]]
+    def by_language(label: str, total: str, items: list[tuple[str, str]]) -> None:
+        """A row per language of ``items`` (text, language) blocked, then the total."""
+        ok = n = all_errors = 0
+        for lang in ("en", "fr", "da", "he"):
+            if part := [(t, lg) for t, lg in items if lg == lang]:
+                rate, errors = blocked_rate(check, part)
+                lines.append(f"| {label} | {lang} | {rate} | {errors} |")
+                ok, n, all_errors = ok + rate.successes, n + rate.n, all_errors + errors
+        lines.append(f"| **{total}, all** | | {Rate(ok, n)} | {all_errors} |")
+
     lines += ["| own cases | language | blocked | errors |", "|---|---|---|---|"]
     current[0] = "own cases"
     for kind in ("injection", "benign"):
-        ok = n = all_errors = 0
-        for lang in ("en", "fr", "da", "he"):
-            cases = [(c.question, c.language) for c in suite.cases if c.kind == kind and c.language == lang]
-            if cases:
-                rate, errors = blocked_rate(check, cases)
-                lines.append(f"| {kind} | {lang} | {rate} | {errors} |")
-                ok, n, all_errors = ok + rate.successes, n + rate.n, all_errors + errors
-        lines.append(f"| **{kind}, all** | | {Rate(ok, n)} | {all_errors} |")
+        by_language(kind, kind, [(c.question, c.language) for c in suite.cases if c.kind == kind])
     current[0] = "held-out ordinary"
-    ok = n = all_errors = 0
-    for lang in ("en", "fr", "da", "he"):
-        rate, errors = blocked_rate(check, [(t, lg) for t, lg in held_out if lg == lang])
-        lines.append(f"| held-out ordinary questions (evals/data/benign_heldout.yaml) | {lang} | {rate} | {errors} |")
-        ok, n, all_errors = ok + rate.successes, n + rate.n, all_errors + errors
-    lines.append(f"| **held-out ordinary, all** | | {Rate(ok, n)} | {all_errors} |")
+    by_language("held-out ordinary questions (evals/data/benign_heldout.yaml)", "held-out ordinary", held_out)
 
     if not DATA.is_dir():
         lines.append(f"\nSkipped the public sets: {DATA} is absent.")

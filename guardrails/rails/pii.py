@@ -146,11 +146,16 @@ DETECTORS: dict[Entity, tuple[re.Pattern[str], Callable[[re.Match[str]], bool]]]
 }
 
 
+PRIORITY: list[Entity] = [*DETECTORS, *(e for e in CUED if e not in DETECTORS)]
+"""Between two findings of one length, the more specific detector's wins."""
+
+
 def find(text: str, entities: tuple[Entity, ...] | list[Entity] = ALL, names_model: bool = True) -> list[Finding]:
-    """Non-overlapping findings in text order (the longer of two overlapping findings wins). In English text,
-    names also come from the NER model (``guardrails.names``) unless ``names_model`` is off."""
+    """Non-overlapping findings in text order (the longer of two overlapping findings wins). In text not in one of
+    ``CUED_NAME_LANGUAGES``, names also come from the NER model (``guardrails.names``) unless ``names_model`` is
+    off."""
     raw: list[Finding] = []
-    if "person" in entities and names_model and _english(text):
+    if "person" in entities and names_model and _names_model_reads(text):
         from guardrails.names import person_spans
 
         raw += [Finding("person", s, e) for s, e in person_spans(text)]
@@ -161,8 +166,7 @@ def find(text: str, entities: tuple[Entity, ...] | list[Entity] = ALL, names_mod
         if entity in CUED:
             raw += [Finding(entity, *m.span("value")) for m in CUED[entity].finditer(text) if _enough_digits(m)]
     kept: list[Finding] = []
-    priority = [*DETECTORS, *(e for e in CUED if e not in DETECTORS)]  # the more specific detector wins a tie
-    for f in sorted(raw, key=lambda f: (-(f.end - f.start), priority.index(f.entity), f.start)):
+    for f in sorted(raw, key=lambda f: (-(f.end - f.start), PRIORITY.index(f.entity), f.start)):
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: f.start)
@@ -173,7 +177,7 @@ CUED_NAME_LANGUAGES = frozenset({"fr", "da", "he", "de", "es"})
 detector calls short English sentences with foreign names Pidgin, Italian or Dutch)."""
 
 
-def _english(text: str) -> bool:
+def _names_model_reads(text: str) -> bool:
     from knowledge.language import detect_language
 
     return detect_language(text) not in CUED_NAME_LANGUAGES
