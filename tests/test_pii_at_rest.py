@@ -26,9 +26,12 @@ PERSONAL = {
     "NI number": "JG 10 37 24 A",
     "NHS number": "943 476 5919",
     "card": "4111 1111 1111 1111",
+    "NI number named but never issued": "QQ 12 34 56 C",  # fails the NI check; its cue names it (issue 18)
+    "a name without a cue": "Sarah Jenkins",  # found by the NER model (issue 18)
 }
 QUESTION = ("I am Ada, ada.lovelace@example.org, +44 20 7946 0958, NI JG 10 37 24 A, NHS 943 476 5919, "
-            "card 4111 1111 1111 1111: how long is an AI champion's term?")
+            "card 4111 1111 1111 1111, and my partner's National Insurance number is QQ 12 34 56 C. My colleague "
+            "Sarah Jenkins asks: how long is an AI champion's term?")
 LONG = QUESTION + " Please answer at length. " * 80  # past strict's max_length, which blocks first
 HIDDEN = "ada.lovelace@exa\u200bmple.org: how long is a champion's term?"  # an invisible character inside
 
