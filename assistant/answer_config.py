@@ -29,6 +29,9 @@ class AnswerConfig(BaseModel):
     abstaining). The wiring sets it to the retrieval's ``k``."""
     abstain_below: float = Field(0.78, ge=0.0, le=1.0)
     """Abstain without asking the model when the best passage's cosine similarity is below this."""
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    """Extract strategy: abstain when the calibrated probability that the quoted answer is right is below this
+    (``assistant.confidence``, decision 0013). None: the shipped decision's threshold; 0: no decision."""
     history_turns: int = Field(4, ge=0, le=50)
     """Earlier question/answer pairs kept for follow-ups."""
     write_languages: Annotated[tuple[str, ...], NoDecode] = ()

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from guardrails.contracts import Answer
 
 MessageKey = Literal["not_covered", "error", "cut", "uncited", "blocked", "quote_intro", "machine_translation",
-                     "redacted", "retracted"]
+                     "redacted", "retracted", "yes", "no"]
 
 LANGUAGE_NAMES = {
     "en": "English", "he": "Hebrew", "da": "Danish", "fr": "French", "de": "German", "es": "Spanish",
@@ -21,6 +21,8 @@ LANGUAGE_NAMES = {
 
 MESSAGES: dict[str, dict[MessageKey, str]] = {
     "en": {
+        "yes": "Yes.",
+        "no": "No.",
         "not_covered": "The guidance I have does not cover this question.",
         "error": "Sorry, I could not produce an answer just now. Please try again in a moment.",
         "cut": "(The answer was cut off before it finished.)",
@@ -33,6 +35,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
                      "it stand.)",
     },
     "fr": {
+        "yes": "Oui.",
+        "no": "Non.",
         "not_covered": "Les documents d'orientation dont je dispose ne traitent pas de cette question.",
         "error": "Désolé, je n'ai pas pu répondre pour le moment. Veuillez réessayer dans un instant.",
         "cut": "(La réponse a été interrompue avant la fin.)",
@@ -46,6 +50,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
                      "complète ne l'a pas validée.)",
     },
     "da": {
+        "yes": "Ja.",
+        "no": "Nej.",
         "not_covered": "Den vejledning, jeg har, dækker ikke dette spørgsmål.",
         "error": "Beklager, jeg kunne ikke svare lige nu. Prøv igen om et øjeblik.",
         "cut": "(Svaret blev afbrudt, før det var færdigt.)",
@@ -59,6 +65,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
                      "godkendte det ikke.)",
     },
     "he": {
+        "yes": "כן.",
+        "no": "לא.",
         "not_covered": "ההנחיות שבידי אינן עוסקות בשאלה הזו.",
         "error": "מצטער, לא הצלחתי לענות כרגע. נסו שוב בעוד רגע.",
         "cut": "(התשובה נקטעה לפני שהסתיימה.)",
@@ -70,6 +78,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
         "retracted": "(חלק מתשובה הוצג ואז נמשך בחזרה: הבדיקה של התשובה המלאה לא אישרה אותו.)",
     },
     "de": {
+        "yes": "Ja.",
+        "no": "Nein.",
         "not_covered": "Die mir vorliegenden Leitfäden behandeln diese Frage nicht.",
         "error": "Entschuldigung, ich konnte gerade keine Antwort geben. Bitte versuchen Sie es gleich noch einmal.",
         "cut": "(Die Antwort wurde abgebrochen, bevor sie fertig war.)",
@@ -83,6 +93,8 @@ MESSAGES: dict[str, dict[MessageKey, str]] = {
                      "Antwort hat ihn nicht bestätigt.)",
     },
     "es": {
+        "yes": "Sí.",
+        "no": "No.",
         "not_covered": "Las guías de que dispongo no tratan esta pregunta.",
         "error": "Lo siento, no he podido responder ahora. Inténtelo de nuevo en un momento.",
         "cut": "(La respuesta se interrumpió antes de terminar.)",

@@ -9,16 +9,21 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
 3. ``retrieve``           search the guidance; guardrails on the passages (may quarantine some);
                           abstain if nothing is close enough
 4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
-                          question (translated where possible) and copies the words that answer;
-                          the line they stand in verbatim is the quote. No such line: abstain
-5. ``build_prompt``       the verified quote, or numbered fenced passages, + the question
-6. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``); held
+                          question (translated where possible) and copies the words that answer (from
+                          up to 3 lines for a list); the line they stand in verbatim is the quote. A
+                          yes/no question: the 2 closest lines, each read alone with the question by a
+                          call constrained to yes/no/unclear; the first that says yes or no is the quote
+                          and the answer leads with it. No such line: abstain
+5. ``decide_to_answer``   the calibrated probability that the quote answers (``assistant.confidence``,
+                          from the retrieval and quote signals); below the threshold: abstain
+6. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
+7. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``); held
                           back, and shown only in units the output guardrails have passed
-                          (``assistant.release``); an extracted quote is not shown before step 8
-7. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
+                          (``assistant.release``); an extracted quote is not shown before step 9
+8. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
                           or if a written answer states numbers or names its quotes do not
-8. ``check_output``       guardrails on the whole answer (may change it, or block)
-9. ``release``            show the rest of the checked answer
+9. ``check_output``       guardrails on the whole answer (may change it, or block)
+10. ``release``           show the rest of the checked answer
 
 Each step reads and writes one ``Turn``; a step that settles the outcome (blocked,
 abstained, error) sets ``turn.status`` and the remaining steps are skipped, and whatever was
@@ -34,9 +39,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from assistant import quotes
+from assistant import confidence, quotes, yes_no
 from assistant.answer_config import AnswerConfig
 from assistant.citations import (
     Similarity,
@@ -54,6 +59,7 @@ from assistant.prompts import (
     rewrite_messages,
     span_messages,
     where,
+    yes_no_messages,
 )
 from assistant.release import HoldBack
 from assistant.translation import PIVOT
@@ -95,8 +101,15 @@ class Turn:
     query: str = ""
     hits: list[SearchHit] = field(default_factory=list)
     passages: list[SearchHit] = field(default_factory=list)
-    span: quotes.Span | None = None
-    """Extract strategy: the answer's words as the model copied them; ``span.unit`` is the quote."""
+    spans: list[quotes.Span] = field(default_factory=list)
+    """Extract strategy: the answer's words as the model copied them, from one line or (a list) up to
+    ``quotes.MAX_LINES``; each ``span.unit`` is a quote, the first the closest to the question."""
+    signals: dict[str, float] = field(default_factory=dict)
+    """What the decision to answer rests on (``assistant.confidence``)."""
+    confidence: float | None = None
+    """The calibrated probability that the quoted answer is right."""
+    verdict: Literal["yes", "no"] | None = None
+    """A yes/no question's answer, as its quote alone says it."""
     prompt: list[BaseMessage] = field(default_factory=list)
     generation: Generation | None = None
     text: str = ""
@@ -121,8 +134,9 @@ class Turn:
 class Pipeline:
     def __init__(self, searcher: Searcher, llm: ChatClient, *, rails: Rails | None = None,
                  config: AnswerConfig | None = None, similarity: Similarity | None = None,
-                 translations: Translations | None = None) -> None:
+                 translations: Translations | None = None, decision: confidence.AnswerDecision | None = None) -> None:
         self.searcher = searcher
+        self.decision = decision
         self.translations = translations
         self.llm = llm
         self.rails: Rails = rails or PassThroughRails()
@@ -132,7 +146,7 @@ class Pipeline:
         self.config = config
         self.similarity = similarity
         self.steps: list[Callable[[Turn, Events], None]] = [
-            self.check_input, self.rewrite_follow_up, self.retrieve, self.extract_quotes,
+            self.check_input, self.rewrite_follow_up, self.retrieve, self.extract_quotes, self.decide_to_answer,
             self.build_prompt, self.generate, self.cite, self.check_output, self.release,
         ]
 
@@ -140,7 +154,7 @@ class Pipeline:
         """The same pipeline with another searcher or other rails (a draft policy's test drive, a suite's
         planted passage); everything else is shared."""
         return Pipeline(searcher or self.searcher, self.llm, rails=rails or self.rails, config=self.config,
-                        similarity=self.similarity, translations=self.translations)
+                        similarity=self.similarity, translations=self.translations, decision=self.decision)
 
     def answer(self, question: str, history: Sequence[tuple[str, str]] = (), events: Events | None = None) -> Answer:
         events = events or Events()
@@ -210,39 +224,85 @@ class Pipeline:
         candidates = quotes.units(turn.passages, known)
         groups = ([[u for u in candidates if u.n == n] for n in range(1, len(turn.passages) + 1)]
                   if self.config.strategy == "per-passage" else [candidates])
+        polar = yes_no.asks_yes_no(turn.query)
+        several = not polar and quotes.asks_for_list(turn.query)
         for group in filter(None, groups):
-            pool = quotes.shortlist(turn.query, group, self.similarity, self.config.shortlist)
-            gen = self.llm.complete(span_messages(turn.query, [u.shown for u in quotes.in_document_order(pool)]),
-                                    response_format=quotes.span_format())
+            scored = quotes.ranked(turn.query, group, self.similarity)[: self.config.shortlist]
+            pool = [u for u, _ in scored]
+            if polar:
+                self._settle_yes_no(turn, scored)
+                return
+            gen = self.llm.complete(span_messages(turn.query, [u.shown for u in quotes.in_document_order(pool)],
+                                                  several),
+                                    response_format=quotes.spans_format() if several else quotes.span_format())
             if gen.error and not gen.text:
                 turn.settle("error", f"llm_{gen.error}", "error")
                 return
-            words = quotes.read_span(gen.text)
-            if words is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
+            copied = quotes.read_spans(gen.text) if several else _listed(quotes.read_span(gen.text))
+            if copied is None:  # e.g. a backend that ignores JSON schemas: answer with [n] citations instead
                 log.info("trace %s: unusable reply %r; falling back to cited answering", turn.trace_id,
                          gen.text[:200])
                 turn.passages = turn.hits[: self.config.passages]
                 return
+            if spans := self._located(turn, copied, pool):
+                turn.spans = spans
+                turn.signals = confidence.signals(turn.query, turn.language, turn.hits, turn.passages, scored,
+                                                  spans, False)
+                return
+        turn.settle("abstained", "no_answer_span", "not_covered")
+
+    def _settle_yes_no(self, turn: Turn, scored: Sequence[tuple[quotes.Unit, float]]) -> None:
+        """A yes/no question: the closest lines, one at a time, each read alone with the question by a call
+        constrained to yes, no or unclear; the first that says yes or no is the quote. (A 1.5B model asked to copy
+        the words that settle it copies "yes".) None does: abstain rather than guess."""
+        for u, _ in scored[: yes_no.LINES]:
+            gen = self.llm.complete(yes_no_messages(turn.query, u.shown), response_format=yes_no.verdict_format())
+            if gen.error and not gen.text:
+                turn.settle("error", f"llm_{gen.error}", "error")
+                return
+            verdict = yes_no.read_verdict(gen.text)
+            log.info("trace %s: yes/no verdict %s over line %d:%d of passage %d", turn.trace_id, verdict, u.start,
+                     u.end, u.n)
+            if verdict == "yes" or verdict == "no":
+                turn.spans, turn.verdict = [quotes.Span(u, u.shown)], verdict
+                turn.signals = confidence.signals(turn.query, turn.language, turn.hits, turn.passages, scored,
+                                                  turn.spans, True)
+                return
+        turn.settle("abstained", "yes_no_unclear", "not_covered")
+
+    def _located(self, turn: Turn, copied: Sequence[str], pool: Sequence[quotes.Unit]) -> list[quotes.Span]:
+        """The lines in which the copied words stand verbatim and answer the kind of question asked, each once."""
+        spans: list[quotes.Span] = []
+        for words in copied:
             span = quotes.locate(words, pool)
             if span is None:
                 log.info("trace %s: copied words %r stand in no line", turn.trace_id, words)
             elif not quotes.fits(turn.query, span.text):
                 log.info("trace %s: copied words %r are not what the question asks for", turn.trace_id, words)
-            else:
-                turn.span = span
+            elif all(s.unit != span.unit for s in spans):
                 p = turn.passages[span.unit.n - 1]
                 log.info("trace %s: quoting %s[%d:%d] for %r", turn.trace_id, p.source, p.start + span.unit.start,
                          p.start + span.unit.end, span.text)
-                return
-        turn.settle("abstained", "no_answer_span", "not_covered")
+                spans.append(span)
+        return spans
+
+    def decide_to_answer(self, turn: Turn, events: Events) -> None:
+        if not turn.signals or self.decision is None or self.config.min_confidence == 0:
+            return
+        turn.confidence = round(self.decision.probability(turn.signals), 4)
+        threshold = self.decision.threshold if self.config.min_confidence is None else self.config.min_confidence
+        if turn.confidence < threshold:
+            log.info("trace %s: quote judged unlikely to answer (p=%.3f < %.2f); abstaining", turn.trace_id,
+                     turn.confidence, threshold)
+            turn.settle("abstained", "low_confidence", "not_covered")
 
     def build_prompt(self, turn: Turn, events: Events) -> None:
-        if turn.span and turn.language not in self.config.write_languages:
-            turn.text = self._quoted(turn.span, turn)  # no prompt: the quote is the answer
-        elif turn.span:
-            u = turn.span.unit
-            source = where(turn.passages[u.n - 1]) + (", machine translation" if u.translated else "")
-            turn.prompt = quote_answer_messages(turn.query, [(source, u.shown)], turn.language)
+        if turn.spans and turn.language not in self.config.write_languages:
+            turn.text = self._quoted(turn)  # no prompt: the quotes are the answer
+        elif turn.spans:
+            shown = [(where(turn.passages[u.n - 1]) + (", machine translation" if u.translated else ""), u.shown)
+                     for u in self._units(turn)]
+            turn.prompt = quote_answer_messages(turn.query, shown, turn.language)
         else:
             turn.prompt = answer_messages(turn.query, turn.passages, turn.language)
 
@@ -253,8 +313,8 @@ class Pipeline:
             return
         called_ms = turn.elapsed_ms()
         # a cited answer streams, unit by unit, through the output rails; one written from a quote is
-        # checked against it first (step 7), so nothing of it is shown before step 8
-        gen = self.llm.stream(turn.prompt, on_text=None if turn.span else turn.shown.streaming(self._partial(turn)))
+        # checked against it first (step 7), so nothing of it is shown before step 9
+        gen = self.llm.stream(turn.prompt, on_text=None if turn.spans else turn.shown.streaming(self._partial(turn)))
         turn.generation = gen
         if gen.first_token_s is not None:
             turn.timings.first_token = round(called_ms + gen.first_token_s * 1000, 1)
@@ -265,8 +325,8 @@ class Pipeline:
             turn.settle("error", f"llm_{gen.error}", "error")
 
     def cite(self, turn: Turn, events: Events) -> None:
-        if turn.span:
-            self._cite_quote(turn.span.unit, turn)
+        if turn.spans:
+            self._cite_quotes(self._units(turn), turn)
             return
         cleaned, used, dropped = clean_markers(turn.text, range(1, len(turn.passages) + 1))
         if dropped:
@@ -298,38 +358,49 @@ class Pipeline:
 
         return check
 
-    def _cite_quote(self, u: quotes.Unit, turn: Turn) -> None:
-        """Extract strategy: the answer rests on the quote, which becomes its citation."""
+    @staticmethod
+    def _units(turn: Turn) -> list[quotes.Unit]:
+        """The quoted lines, as the answer shows them: in document order."""
+        return quotes.in_document_order([s.unit for s in turn.spans])
+
+    def _cite_quotes(self, units: Sequence[quotes.Unit], turn: Turn) -> None:
+        """Extract strategy: the answer rests on its quotes, which become its citations."""
         cut = turn.generation is not None and turn.generation.truncated
         text = turn.text
-        if turn.generation is not None:  # the model wrote the answer: check it against its quote
+        if turn.generation is not None:  # the model wrote the answer: check it against its quotes
             if says_not_covered(text, has_valid_citation=False):
                 turn.settle("abstained", "model_not_covered", "not_covered")
                 return
             text, _used, _dropped = clean_markers(text, [])  # markers the model invented mean nothing here
-            evidence = f"{turn.query} {where(turn.passages[u.n - 1])} {u.text} {u.shown}"
+            evidence = " ".join([turn.query, *(f"{where(turn.passages[u.n - 1])} {u.text} {u.shown}" for u in units)])
             if missing := unsupported_facts(text, evidence, check_names=turn.language == "en"):
-                # an answer that adds a number or a name its quote does not hold means the quote did
+                # an answer that adds a number or a name its quotes do not hold means the quotes did
                 # not answer the question (or the model invented): say so rather than guess
-                log.info("trace %s: answer %r states %s, not in its quote; abstaining", turn.trace_id, text,
+                log.info("trace %s: answer %r states %s, not in its quotes; abstaining", turn.trace_id, text,
                          sorted(missing))
                 turn.settle("abstained", "unsupported_answer", "not_covered")
                 return
-        turn.text = f"{text} [{u.n}]" + (f"\n\n{message('cut', turn.language)}" if cut else "")
-        turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end)]
+        markers = "".join(f"[{n}]" for n in dict.fromkeys(u.n for u in units))
+        turn.text = f"{text} {markers}" + (f"\n\n{message('cut', turn.language)}" if cut else "")
+        turn.citations = [citation(u.n, turn.passages[u.n - 1], u.start, u.end) for u in units]
 
-    def _quoted(self, span: quotes.Span, turn: Turn) -> str:
-        """The quote as the answer: in the original when it is in the asker's language, else in the
-        pivot translation where there is one (marked as a machine translation); led by the words the
-        model copied from it when those are in the asker's language and not the whole line."""
-        u = span.unit
-        if turn.passages[u.n - 1].language == turn.language or not u.translated:
-            quote = f"“{u.text}”"
-        else:
-            quote = f"“{u.shown}” {message('machine_translation', turn.language)}"
-        text = f"{message('quote_intro', turn.language)} {quote}"
+    def _quoted(self, turn: Turn) -> str:
+        """The quotes as the answer: each in the original when it is in the asker's language, else in the
+        pivot translation where there is one (marked as a machine translation); led by "Yes" or "No" for a
+        yes/no question, or by the words the model copied from a single line when those are in the asker's
+        language and not the whole line."""
+        shown = []
+        for u in self._units(turn):
+            if turn.passages[u.n - 1].language == turn.language or not u.translated:
+                shown.append(f"“{u.text}”")
+            else:
+                shown.append(f"“{u.shown}” {message('machine_translation', turn.language)}")
+        text = f"{message('quote_intro', turn.language)} {' '.join(shown)}"
+        if turn.verdict:  # "Yes. The guidance says: “…”"
+            return f"{message(turn.verdict, turn.language)} {text}"
+        span, u = turn.spans[0], turn.spans[0].unit
         read_in = PIVOT if u.translated else turn.passages[u.n - 1].language
-        if len(span.text) < 0.8 * len(u.shown) and read_in == turn.language:
+        if len(turn.spans) == 1 and len(span.text) < 0.8 * len(u.shown) and read_in == turn.language:
             text = f"{span.text[0].upper()}{span.text[1:]}. {text}"
         return text
 
@@ -363,11 +434,43 @@ class Pipeline:
             timings_ms=turn.timings,
             trace_id=turn.trace_id,
             standalone_question=turn.query if turn.query and turn.query != turn.question else None,
-            closest=_closest(turn.hits),
+            closest=self.closest_passages(turn),
             reason=turn.reason,
             truncated=bool(turn.generation and turn.generation.truncated),
             retracted=turn.shown.retracted,
+            signals=turn.signals,
+            confidence=turn.confidence,
         )
+
+    def closest_passages(self, turn: Turn) -> list[SourceRef]:
+        """The closest documents; when the answer abstains, each with the line of its best passage closest
+        to the question (verbatim, with offsets), so that the user can read on where the guidance comes
+        closest. These passages passed the retrieval rails; a failure here leaves the quotes out."""
+        refs = _closest(turn.hits)
+        if turn.status != "abstained" or not refs:
+            return refs
+        try:
+            best = {ref.source: max((h for h in turn.hits if h.source == ref.source), key=lambda h: h.similarity)
+                    for ref in refs}
+            return [self._with_line(ref, best[ref.source], turn.query) for ref in refs]
+        except Exception:  # the abstention stands without its quotes
+            log.exception("trace %s: closest lines unavailable; the documents alone are shown", turn.trace_id)
+            return refs
+
+    def _with_line(self, ref: SourceRef, hit: SearchHit, query: str) -> SourceRef:
+        pieces = [hit.text[s:e] for s, e in quotes.text_units(hit.text)]
+        known = self.translations.get_many(pieces) if self.translations else {}
+        best = quotes.shortlist(query, quotes.units([hit], known), self.similarity, 1)
+        if not best:
+            return ref
+        u = best[0]
+        return ref.model_copy(update={"quote": u.text, "start": hit.start + u.start, "end": hit.start + u.end,
+                                      "language": hit.language})
+
+
+def _listed(words: str | None) -> list[str] | None:
+    """One copied piece as a list (none when nothing was copied); None stays None (an unusable reply)."""
+    return None if words is None else [words] if words else []
 
 
 def _language(question: str, history: Sequence[tuple[str, str]]) -> str:

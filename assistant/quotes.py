@@ -79,14 +79,19 @@ def units(passages: Sequence[SearchHit], translations: Mapping[str, str] | None 
     return out
 
 
+def ranked(question: str, candidates: Sequence[Unit], similarity: Similarity | None) -> list[tuple[Unit, float]]:
+    """Every unit with its similarity to the question (by embeddings of "title: line", in the model's reading
+    language), closest first; without ``similarity``, in their order, each scored 0."""
+    if similarity is None:
+        return [(u, 0.0) for u in candidates]
+    scores = list(similarity(question, [f"{u.title}: {u.shown}" if u.title else u.shown for u in candidates]))
+    return [(candidates[i], float(scores[i])) for i in sorted(range(len(candidates)), key=lambda i: -scores[i])]
+
+
 def shortlist(question: str, candidates: Sequence[Unit], similarity: Similarity | None,
               size: int) -> list[Unit]:
-    """The ``size`` units closest to the question (by embeddings of "title: line", in the model's
-    reading language), closest first; without ``similarity``, the first ``size``."""
-    if similarity is None:
-        return list(candidates[:size])
-    scores = list(similarity(question, [f"{u.title}: {u.shown}" if u.title else u.shown for u in candidates]))
-    return [candidates[i] for i in sorted(range(len(candidates)), key=lambda i: -scores[i])[:size]]
+    """The ``size`` units closest to the question (``ranked``), closest first."""
+    return [u for u, _ in ranked(question, candidates, similarity)[:size]]
 
 
 def in_document_order(pool: Sequence[Unit]) -> list[Unit]:
@@ -102,6 +107,44 @@ def span_format() -> dict[str, Any]:
     schema = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": SPAN_MAX_CHARS}},
               "required": ["answer"], "additionalProperties": False}
     return {"type": "json_schema", "json_schema": {"name": "span", "strict": True, "schema": schema}}
+
+
+MAX_LINES = 3
+"""A question asking for a list or several facts may be answered by this many lines, each quoted."""
+
+
+def spans_format() -> dict[str, Any]:
+    """``response_format`` for a list: up to ``MAX_LINES`` pieces of words, each copied from one line."""
+    item = {"type": "string", "maxLength": SPAN_MAX_CHARS}
+    schema = {"type": "object", "properties": {"answers": {"type": "array", "items": item, "maxItems": MAX_LINES}},
+              "required": ["answers"], "additionalProperties": False}
+    return {"type": "json_schema", "json_schema": {"name": "spans", "strict": True, "schema": schema}}
+
+
+def read_spans(reply: str) -> list[str] | None:
+    """The pieces of words copied for a list (``[]`` when the lines do not state it), or None when the reply is
+    not the JSON asked for."""
+    try:
+        got = json.loads(reply.strip().removeprefix("```json").removesuffix("```"))["answers"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(got, list) or not all(isinstance(w, str) for w in got):
+        return None
+    return [w for w in (" ".join(x.split()).strip(" .,;:\"“”'") for x in got[:MAX_LINES]) if w]
+
+
+_ASKS_LIST = re.compile(
+    r"\b(what|which) (are|were)\b|\bwhich \w+s\b|\bwho (are|were)\b|\blist\b|\bname (the|two|three|four)\b"
+    r"|\b(two|three|four|several|main|key) \w+s\b|\bhow \w+ and (from )?(who|whom|what|where|when|which)\b"
+    r"|\bquel(le)?s sont\b|\bquel(le)?s \w+s\b|\blesquel(le)?s\b|\bcitez\b|\bhvilke\b|\bhvad er de\b"
+    r"|\bwelche\b|\bcuáles\b|מהם|מהן|אילו|מי הם|מי היו",
+    re.IGNORECASE)
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether the question asks for several things ("Which universities…", "What are the main
+    recommendations…", "How much and from whom…"): then it may be answered by up to ``MAX_LINES`` lines."""
+    return bool(_ASKS_LIST.search(" ".join(question.split())))
 
 
 def read_span(reply: str) -> str | None:

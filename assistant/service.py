@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answer_config import AnswerConfig
+from assistant.confidence import load_decision
 from assistant.pipeline import Pipeline
 from assistant.prompts import CANARY, SYSTEM_PROMPTS
 from assistant.settings import Settings
@@ -127,8 +128,10 @@ def build_pipeline(settings: Settings, kb: KnowledgeBase, llm: ChatClient, rails
 
     rails = rails or build_rails(settings, kb.embedder)
     translations = TranslationStore(translations_path(settings)) if settings.translate else None
-    return Pipeline(kb.retriever, llm, rails=rails, config=answer_config(settings),
-                    similarity=embedding_similarity(kb.embedder), translations=translations)
+    config = answer_config(settings)
+    decision = None if config.min_confidence == 0 else load_decision()  # DecisionUnavailable: a sentence
+    return Pipeline(kb.retriever, llm, rails=rails, config=config, similarity=embedding_similarity(kb.embedder),
+                    translations=translations, decision=decision)
 
 
 def translations_path(settings: Settings) -> Path:

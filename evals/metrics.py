@@ -133,6 +133,34 @@ def _answered(r: CaseResult) -> Answer | None:
     return r.answer if r.answer is not None and r.answer.status == "answered" else None
 
 
+# --- trust: the answers shown (first, so reports and pages lead with them) -------------------------
+def _shown_right(r: CaseResult) -> bool | None:
+    """For an answered question the guidance covers or does not: was the answer shown right? (None when
+    nothing was shown, or the case is of another kind.) Right = an answerable case stating every expected fact;
+    an answered unanswerable case is always wrong."""
+    a = _answered(r)
+    if a is None:
+        return None
+    if r.case.kind == "unanswerable":
+        return False
+    return all(states(a.answer, alts) for alts in r.case.facts)
+
+
+@metric("answer_precision", ["answerable", "unanswerable"])
+def answer_precision(r: CaseResult) -> Outcome:
+    """Answers shown that were right: answered answerable questions stating every expected fact, over every
+    answered question (an answered unanswerable question counts as wrong)."""
+    return _shown_right(r)
+
+
+@metric("wrong_answer_rate", ["answerable", "unanswerable"], better="lower")
+def wrong_answer_rate(r: CaseResult) -> Outcome:
+    """Answers shown that were wrong or incomplete (a fact missing, or an answer where the guidance says
+    nothing), over every answered question."""
+    right = _shown_right(r)
+    return None if right is None else not right
+
+
 # --- retrieval ----------------------------------------------------------------------------------
 @metric("retrieval_hit", ["answerable"])
 def retrieval_hit(r: CaseResult) -> Outcome:
@@ -259,6 +287,16 @@ def groundedness(r: CaseResult) -> Outcome:
                          list(quotes))
         ok += supported(s, [quotes[n] for n in cited if n in quotes])
     return ok, len(parts)
+
+
+@metric("abstention_evidence_shown", ["answerable"])
+def abstention_evidence_shown(r: CaseResult) -> Outcome:
+    """Answerable questions Waymark abstained on whose closest passages shown include a document that holds the
+    answer (with its line quoted): the abstention still points the user to the evidence."""
+    a = r.answer
+    if a is None or a.status != "abstained" or not r.case.sources:
+        return None
+    return any(ref.source in r.case.sources and ref.quote for ref in a.closest)
 
 
 # --- what must not be answered --------------------------------------------------------------------

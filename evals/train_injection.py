@@ -4,8 +4,9 @@
 
 Reproducible from its seed: the same files give the same rows, the same split, the same weights. Steps:
 1. rows: S-Labs and neuralchemy ``core`` (their train and validation splits for training, their test splits for
-   validation), yanismiraoui's multilingual injections and Waymark's in-domain ordinary questions
-   (``guardrails/data/benign_questions.yaml``), each split 80/20 by a seeded hash of its text;
+   validation), yanismiraoui's multilingual injections and Waymark's in-domain rows, written for it in six
+   languages (ordinary questions: ``guardrails/data/benign_questions.yaml`` and ``benign_hard_negatives.yaml``;
+   attacks: ``attack_examples.yaml``), each split 80/20 by a seeded hash of its text;
 2. deduplicated: within the pool (normalised text; a text with both labels is dropped), then against every
    set the figures are reported on (XSTest, CyberSecEval, Presidio, Waymark's suites and held-out questions):
    equal normalised text, equal normalised 60-character prefix, or cosine > 0.95 of the rail embeddings;
@@ -39,11 +40,16 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from evals.plots import curve_svg
 from evals.suite import REPO, SHARED
 from guardrails.injection_model import ARTEFACT, FEATURES, InjectionModel, Validation, features
 
 TRAIN = SHARED / "data" / "injection-train"
 BENIGN = REPO / "guardrails" / "data" / "benign_questions.yaml"
+HARD_NEGATIVES = REPO / "guardrails" / "data" / "benign_hard_negatives.yaml"
+"""In-domain ordinary questions that mention prompts, rules, administrators or injections."""
+ATTACKS = REPO / "guardrails" / "data" / "attack_examples.yaml"
+"""In-domain attacks in six languages (the public sets have few in Hebrew or Danish)."""
 HELD_OUT = REPO / "evals" / "data" / "benign_heldout.yaml"
 CURVE = REPO / "docs" / "injection-classifier-pr.svg"
 MODULE = REPO / "guardrails" / "injection_model.py"
@@ -94,8 +100,9 @@ def raw_rows(seed: int) -> list[Row]:
     with (TRAIN / "yanismiraoui" / "prompt_injections.csv").open(encoding="utf-8", newline="") as f:
         rows += [Row(r["prompt_injections"], 1, "yanismiraoui", hashed_split(r["prompt_injections"], seed))
                  for r in csv.DictReader(f)]
-    for q in yaml.safe_load(BENIGN.read_text(encoding="utf-8"))["questions"]:
-        rows.append(Row(str(q["text"]), 0, "waymark", hashed_split(str(q["text"]), seed)))
+    for path, key, label in ((BENIGN, "questions", 0), (HARD_NEGATIVES, "questions", 0), (ATTACKS, "attacks", 1)):
+        for q in yaml.safe_load(path.read_text(encoding="utf-8"))[key]:
+            rows.append(Row(str(q["text"]), label, "waymark", hashed_split(str(q["text"]), seed)))
     return [r for r in rows if r.text and r.text.strip()]
 
 
@@ -241,39 +248,14 @@ def refused(p: NDArray[np.float64], y: NDArray[Any], mask: NDArray[np.bool_], t:
 
 # --- the curve ---------------------------------------------------------------------------------------------
 def svg_curve(p: NDArray[np.float64], y: NDArray[Any], chosen: float) -> str:
-    """Precision against recall on the validation split, as a small self-contained SVG (no plotting library)."""
+    """Precision against recall on the validation split."""
     points = []
     for t in np.round(np.arange(0.01, 1.0, 0.01), 2):
         hit = p >= t
         tp = int((hit & (y == 1)).sum())
         if hit.sum():
             points.append((tp / max(1, int((y == 1).sum())), tp / int(hit.sum()), float(t)))
-    size, pad = 360, 40
-
-    def xy(recall: float, precision: float) -> tuple[float, float]:
-        return pad + recall * (size - 2 * pad), size - pad - (precision - 0.5) * 2 * (size - 2 * pad)
-
-    path = " ".join(f"{'M' if i == 0 else 'L'}{xy(r, pr)[0]:.1f},{xy(r, pr)[1]:.1f}"
-                    for i, (r, pr, _) in enumerate(points))
-    cr, cp, _ = min(points, key=lambda q: abs(q[2] - chosen))
-    cx, cy = xy(cr, cp)
-    ticks = "".join(f'<text x="{xy(v, 0.5)[0]:.0f}" y="{size - pad + 15}" font-size="10" text-anchor="middle">'
-                    f"{v:.1f}</text>" for v in (0.0, 0.25, 0.5, 0.75, 1.0))
-    ticks += "".join(f'<text x="{pad - 5}" y="{xy(0, v)[1] + 3:.0f}" font-size="10" text-anchor="end">{v:.2f}</text>'
-                     for v in (0.5, 0.75, 1.0))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" font-family="sans-serif">'
-            f'<rect width="100%" height="100%" fill="white"/>'
-            f'<rect x="{pad}" y="{pad}" width="{size - 2 * pad}" height="{size - 2 * pad}" fill="none" stroke="#999"/>'
-            f'<path d="{path}" fill="none" stroke="#1d70b8" stroke-width="2"/>'
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#d4351c"/>'
-            f'<text x="{cx - 6:.0f}" y="{cy + 16:.0f}" font-size="11" text-anchor="end">threshold {chosen:.2f} '
-            f"(recall {cr:.2f}, precision {cp:.2f})</text>{ticks}"
-            f'<text x="{size / 2}" y="{size - 8}" font-size="11" text-anchor="middle">'
-            f"recall (validation attacks)</text>"
-            f'<text x="12" y="{size / 2}" font-size="11" transform="rotate(-90 12 {size / 2})" text-anchor="middle">'
-            f"precision</text>"
-            f'<text x="{size / 2}" y="22" font-size="12" text-anchor="middle">Injection classifier, validation split'
-            f"</text></svg>\n")
+    return curve_svg(points, chosen, "Injection classifier, validation split", "recall (validation attacks)")
 
 
 # --- the command ----------------------------------------------------------------------------------------------
@@ -284,12 +266,13 @@ def digest(rows: Iterable[Row]) -> str:
     return h.hexdigest()
 
 
-def pin(sha256: str) -> None:
-    text = MODULE.read_text(encoding="utf-8")
+def pin(sha256: str, module: Path = MODULE) -> None:
+    """Write ``sha256`` into ``module``'s ``PINNED_SHA256 = "…"`` line (a shipped artefact's pin)."""
+    text = module.read_text(encoding="utf-8")
     new, n = re.subn(r'^PINNED_SHA256 = "[0-9a-f]{64}"$', f'PINNED_SHA256 = "{sha256}"', text, count=1, flags=re.M)
     if n != 1:
-        raise SystemExit(f"cannot find the PINNED_SHA256 line in {MODULE}")
-    MODULE.write_text(new, encoding="utf-8")
+        raise SystemExit(f"cannot find the PINNED_SHA256 line in {module}")
+    module.write_text(new, encoding="utf-8")
 
 
 def train(seed: int, cache: Path, threads: int | None, say: Callable[[str], None] = print,

@@ -73,12 +73,17 @@ class Timings(Strict):
 
 
 class SourceRef(Strict):
-    """A document the answer considered (shown with abstentions as "closest documents")."""
+    """A document the answer considered. With an abstention, the closest passages shown (labelled "closest
+    passages, not an answer"): each with its line closest to the question, ``quote == source_text[start:end]``."""
 
     source: str
     title: str
     section: str | None
     score: float
+    quote: str | None = None
+    start: int | None = Field(None, ge=0)
+    end: int | None = Field(None, ge=0)
+    language: str = "und"
 
 
 class Answer(Strict):
@@ -103,6 +108,12 @@ class Answer(Strict):
     retracted: bool = False
     """Text shown while the answer was written was withdrawn afterwards: the final check over the whole
     answer did not let it stand (``answer`` is what stands)."""
+    signals: dict[str, float] = Field(default_factory=dict)
+    """Extract strategy: the numbers the decision to answer rested on (how close the passages and the quoted
+    line are to the question, its rank, translation; ``assistant.confidence``), whatever the outcome."""
+    confidence: float | None = None
+    """Extract strategy: the calibrated probability that the quoted answer is right (below the decision's
+    threshold, Waymark abstained: ``reason`` ``low_confidence``)."""
 
 
 @dataclass

@@ -55,7 +55,7 @@ class PolicyRails:
         scope = self.policy.scope
         return self.run("input", redact_personal_data(question).text,
                         Context("input", language, scope=scope.description, in_scope=scope.in_scope,
-                                out_of_scope=scope.out_of_scope))
+                                out_of_scope=scope.out_of_scope, names_read=True))
 
     def check_passages(self, passages: Sequence[SearchHit], language: str) -> PassageResult:
         """Each passage through the retrieval rails: one that fails a ``block`` rail (or whose rail

@@ -6,19 +6,20 @@ swapped artefact refuses to load (``ModelError``), and the rail that needs it do
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from guardrails.pinned import read_pinned
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
 ARTEFACT = Path(__file__).resolve().parent / "data" / "injection_model.json"
-PINNED_SHA256 = "673782cee07ad075891fa634629d6ff8408c9362239a4cd3ee213235ef2a1a2e"
+PINNED_SHA256 = "0ac01eb0c4ce33ce48f9dee5eebf00f5a6d7ba572f1cc7ae669b983995a69aea"
 """The sha256 of the shipped artefact; ``python -m evals.train_injection --write`` updates this line."""
 
 FEATURES = "e5-small-query-head-tail-48+log-chars+encoded"
@@ -83,15 +84,8 @@ def features(embedding: NDArray[np.float32], text: str) -> NDArray[np.float64]:
 
 def load(path: Path = ARTEFACT, sha256: str = PINNED_SHA256) -> InjectionModel:
     """The artefact at ``path`` if its sha256 is ``sha256`` and it is well formed; else ``ModelError``."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"the injection classifier's artefact cannot be read ({path.name}: "
-                         f"{exc.strerror or exc}); retrain it with `python -m evals.train_injection`") from None
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != sha256:
-        raise ModelError(f"the injection classifier's artefact is not the one shipped (sha256 {digest[:12]}…, "
-                         f"expected {sha256[:12]}…); reinstall Waymark or retrain it")
+    raw = read_pinned(path, sha256, "the injection classifier's artefact", ModelError,
+                      "reinstall Waymark or retrain it with `python -m evals.train_injection`")
     try:
         return InjectionModel.model_validate_json(raw)
     except ValidationError as exc:

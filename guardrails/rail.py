@@ -42,6 +42,9 @@ class Context:
     out_of_scope: Sequence[str] = ()
     disclaimer: str = ""
     """Output stage: the policy's disclaimer in the asker's language (for the disclaimer rail)."""
+    names_read: bool = False
+    """The text is the redaction's output, and the redaction has already read it with the names model (so the
+    ``pii`` rail does not read it again: decision 0012)."""
 
 
 @dataclass(frozen=True)

@@ -202,3 +202,116 @@ def test_per_passage_falls_back_to_cited_answering_on_an_unusable_reply() -> Non
     pipeline, model, _ = make("not json", "Set up in 2016 [1].", strategy="per-passage", passages=2)
     a = pipeline.answer("When was the team set up?")
     assert a.status == "answered" and a.citations[0].n == 1 and len(model.received) == 2
+
+
+# --- yes/no questions ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("question", "polar"), [
+    ("Can the term be renewed?", True), ("Is there a cross-government network?", True),
+    ("doesn't the champion need approval", True), ("Peut-on renouveler le mandat ?", True),
+    ("Est-ce que les projets ont un sponsor ?", True), ("Faut-il l'accord du manager ?", True),
+    ("Kan perioden forlænges?", True), ("Må jeg bruge værktøjet?", True), ("האם אפשר להאריך את הכהונה?", True),
+    ("מותר להשתמש בכלי?", True), ("Darf ich das Werkzeug nutzen?", True), ("¿Puedo usar la herramienta?", True),
+    ("How long is the term?", False), ("What can a champion approve?", False), ("Combien de temps dure-t-il ?", False),
+    ("Hvor længe varer perioden?", False), ("כמה זמן נמשכת הכהונה?", False),
+    ("Is the term two years or three?", False), ("Est-ce un an ou deux ?", False),
+    ("When my two-year term ends, can the appointment be renewed?", True),
+    ("Si l'outil est autorisé, puis-je l'utiliser ?", True), ("Un modèle proposé doit-il être relu ?", True),
+    ("Ser laboratoriet det som et nederlag?", True), ("Dans quel pays le modèle a-t-il été intégré ?", False),
+])
+def test_yes_no_questions_are_told_from_questions_for_a_fact_or_a_choice(question: str, polar: bool) -> None:
+    from assistant.yes_no import asks_yes_no
+
+    assert asks_yes_no(question) is polar
+
+
+def verdict(answer: str) -> str:
+    return json.dumps({"answer": answer})
+
+
+def test_a_yes_no_question_is_answered_yes_then_the_quote_that_shows_it() -> None:
+    pipeline, model, _ = extract(verdict("unclear"), verdict("yes"))  # the closest line, then the next
+    a = pipeline.answer("Does each project have a sponsor?")
+    assert a.status == "answered" and len(model.received) == 2
+    assert a.answer == f"Yes. The guidance says: “{L2}” [2]"
+    assert [(c.n, c.quote) for c in a.citations] == [(2, L2)]
+    check_quotes(a)
+    assert all("yes_no" in str(o["response_format"]) for o in model.options)
+    first, second = (str(m[1].content) for m in model.received)
+    assert L1 in first and L2 not in first and L2 in second and L1 not in second  # each line read alone
+    assert "Does each project have a sponsor?" in second
+    assert a.signals["yes_no"] == 1 and a.signals["quote_rank"] == 1 and a.signals["copied_share"] == 1
+
+
+def test_a_yes_no_question_in_french_is_answered_no_in_french() -> None:
+    pipeline, model, _ = extract(verdict("no"))
+    a = pipeline.answer("Les projets durent-ils plus d'un an ?")
+    assert a.status == "answered" and a.language == "fr" and len(model.received) == 1
+    assert a.answer == f"Non. Les documents indiquent : “{L1}” [1]"
+
+
+@pytest.mark.parametrize("replies", [(verdict("unclear"), verdict("unclear")),
+                                     ("yes", json.dumps({"answer": "maybe"}))])
+def test_lines_that_do_not_settle_a_yes_no_question_abstain_with_the_closest_passages(replies: tuple[str, str]) -> None:
+    pipeline, model, _ = extract(*replies)
+    a = pipeline.answer("Does each project have a sponsor?")
+    assert a.status == "abstained" and a.reason == "yes_no_unclear" and a.citations == []
+    assert "sponsor" not in a.answer and a.closest and a.closest[0].quote
+    assert len(model.received) == 2  # two lines read, then no guess
+
+
+def test_a_failed_yes_no_call_is_an_error_not_a_guess() -> None:
+    pipeline, _, _ = extract(connection_error(), connection_error())
+    a = pipeline.answer("Does each project have a sponsor?")
+    assert a.status == "error" and a.reason is not None and a.reason.startswith("llm_")
+
+
+# --- questions asking for several things ------------------------------------------------------------------
+@pytest.mark.parametrize(("question", "several"), [
+    ("Which universities take part?", True), ("What are the main recommendations?", True),
+    ("How much and from whom did the unit get funding?", True), ("Name the three stages.", True),
+    ("Quels sont les critères ?", True), ("Hvilke kommuner deltager?", True), ("מהם השלבים?", True),
+    ("How long is the term?", False), ("When was the team set up?", False), ("Qui valide un outil ?", False),
+])
+def test_questions_for_several_things_are_told_apart(question: str, several: bool) -> None:
+    from assistant.quotes import asks_for_list
+
+    assert asks_for_list(question) is several
+
+
+def pieces(*words: str) -> str:
+    return json.dumps({"answers": list(words)})
+
+
+def test_a_list_question_is_answered_by_up_to_three_lines_each_quoted_and_cited() -> None:
+    pipeline, model, _ = extract(pieces("Each project has a sponsor", "more than 2,000 academics", "invented"))
+    a = pipeline.answer("What are the team's main features?")
+    assert a.status == "answered" and len(model.received) == 1
+    assert "spans" in str(model.options[0]["response_format"]) and "at most 3" in str(model.received[0][0].content)
+    assert a.answer == f"The guidance says: “{L1}” “{L2}” [1][2]"  # document order; the invented piece dropped
+    assert [(c.n, c.quote) for c in a.citations] == [(1, L1), (2, L2)]
+    check_quotes(a)
+    assert a.signals["lines"] == 2 and a.signals["quote_rank"] == 1  # the first piece's line: second read
+    assert a.signals["passage_rank"] == 2 and a.signals["translated"] == 0
+
+
+@pytest.mark.parametrize("reply", [pieces(), pieces("invented", "twelve months")])
+def test_a_list_question_whose_pieces_stand_nowhere_abstains(reply: str) -> None:
+    pipeline, _, _ = extract(reply)
+    a = pipeline.answer("What are the team's main features?")
+    assert (a.status, a.reason) == ("abstained", "no_answer_span") and a.citations == []
+
+
+def test_a_list_reply_that_is_not_the_json_asked_for_falls_back_to_cited_answering() -> None:
+    pipeline, model, _ = extract(copy("three to six months"), "Projects last three to six months [2].")
+    a = pipeline.answer("What are the team's main features?")
+    assert a.status == "answered" and len(model.received) == 2 and a.signals == {}
+
+
+def test_every_quoted_answer_records_the_numbers_its_decision_rested_on() -> None:
+    pipeline, _, _ = extract(copy("three to six months"))
+    a = pipeline.answer("How long do projects last?")
+    assert set(a.signals) >= {"best_similarity", "second_similarity", "quote_rank", "quote_similarity",
+                              "copied_share", "translated", "cross_language", "question_words_held", "yes_no"}
+    assert a.signals["best_similarity"] == 0.9 and a.signals["second_similarity"] == 0.85
+    assert a.signals["question_words_held"] == 0.6667  # "projects" and "last" stand in the line, "long" not
+    assert 0 < a.signals["copied_share"] < 0.5 and a.signals["yes_no"] == 0

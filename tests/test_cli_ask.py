@@ -85,7 +85,12 @@ def test_off_topic_question_abstains_without_calling_the_model(sample_data_dir: 
     proc = run(sample_data_dir, stub, "ask", "What is the capital of Peru?")
     assert proc.returncode == 0, proc.stderr
     assert "The guidance I have does not cover this question." in proc.stdout
-    assert "Closest documents:" in proc.stdout
+    assert "Closest passages, not an answer:" in proc.stdout
+    as_json = run(sample_data_dir, stub, "ask", "--json", "What is the capital of Peru?")
+    closest = json.loads(as_json.stdout)["closest"]
+    texts = sample_texts()
+    assert closest and all(texts[r["source"]][r["start"]:r["end"]] == r["quote"] for r in closest)
+    assert " ".join(closest[0]["quote"].split())[:60] in proc.stdout  # each shown with its line
     assert stub.chat_requests == []
 
 

@@ -92,3 +92,24 @@ def test_the_trained_rail_blocks_attacks_and_passes_ordinary_questions_in_four_l
                      "Hvem skal godkende et nyt AI-værktøj i kommunen?",
                      "מי מאשר שימוש בכלי בינה מלאכותית חדש במשרד?"]:
         assert rail.check(question, IN).verdict == "pass", question
+
+
+def test_the_classifier_reads_the_redactions_labels_as_words() -> None:
+    from guardrails.rails.injection import unlabelled
+
+    assert unlabelled("Mail [EMAIL] or call [PHONE]; NI [UK_NI].") == "Mail email or call phone; NI uk ni."
+    assert unlabelled("Use the [system] template [1].") == "Use the [system] template [1]."  # not a label
+
+
+def test_the_names_model_reads_a_question_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import guardrails.names
+    from guardrails.engine import PolicyRails
+    from guardrails.policy import Policy, shipped_or_file
+
+    read: list[str] = []
+    monkeypatch.setattr(guardrails.names, "person_spans", lambda text: read.append(text) or [])
+    policy = Policy.from_path(shipped_or_file("default"))
+    policy = policy.model_copy(update={"input": [r for r in policy.input if r.rail in ("pii", "max_length")]})
+    result = PolicyRails(policy, rail_tools()).check_input("My colleague asks: how long is the term?", "en")
+    assert not result.blocked and [r.rail for r in result.records] == ["max_length", "pii"]
+    assert read == ["My colleague asks: how long is the term?"]  # by the redaction; the rail reuses it

@@ -41,7 +41,8 @@ def test_every_shipped_suite_and_its_corpus_is_package_data() -> None:
 
 def test_the_shipped_policies_and_schemas_are_package_data() -> None:
     for path in [*(REPO / "guardrails" / "policies").glob("*.yaml"), REPO / "guardrails" / "policy.schema.json",
-                 REPO / "evals" / "suite.schema.json", REPO / "guardrails" / "data" / "injection_model.json"]:
+                 REPO / "evals" / "suite.schema.json", REPO / "guardrails" / "data" / "injection_model.json",
+                 REPO / "assistant" / "data" / "answer_decision.json"]:
         assert _declared(path), f"{path} is not package data"
 
 

@@ -32,6 +32,8 @@ PERSONAL = {
 QUESTION = ("I am Ada, ada.lovelace@example.org, +44 20 7946 0958, NI JG 10 37 24 A, NHS 943 476 5919, "
             "card 4111 1111 1111 1111, and my partner's National Insurance number is QQ 12 34 56 C. My colleague "
             "Sarah Jenkins asks: how long is an AI champion's term?")
+FEWER = ("I'm Sarah Jenkins (ada.lovelace@example.org, +44 20 7946 0958), my National Insurance number is "
+         "QQ 12 34 56 C: how long is an AI champion's term?")  # the default answers it (QUESTION it refuses, issue 18)
 LONG = QUESTION + " Please answer at length. " * 80  # past strict's max_length, which blocks first
 HIDDEN = "ada.lovelace@exa\u200bmple.org: how long is a champion's term?"  # an invisible character inside
 
@@ -78,7 +80,7 @@ def test_no_file_in_the_data_directory_holds_personal_data(tmp_path: Path, polic
     pipeline = Pipeline(Searcher(), client, rails=rails, config=AnswerConfig(strategy="cite"))
     audit = AuditStore(tmp_path / "audit.sqlite")
     statuses = []
-    for i, question in enumerate([QUESTION, LONG, HIDDEN]):
+    for i, question in enumerate([FEWER, QUESTION, LONG, HIDDEN]):
         answer = pipeline.answer(question, history=[(QUESTION, "An earlier answer.")] if i else ())
         statuses.append(answer.status)
         assert not [n for n, v in PERSONAL.items() if any(f in answer.model_dump_json() for f in forms(v))]

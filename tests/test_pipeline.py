@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import pytest
 
 from assistant.fake_llm import Scripted, ScriptedChatModel
-from assistant.llm import ChatClient
+from assistant.llm import ChatClient, RetryPolicy
 from assistant.pipeline import Pipeline
 from assistant.prompts import NOT_COVERED, SYSTEM
 from guardrails.contracts import Citation, GuardrailRecord, PassageResult, StageResult
 from knowledge.models import SearchHit
-from tests.fakes import Recorder, Searcher, check_quotes, connection_error, hit, make
+from tests.fakes import DOC, P2, Recorder, Searcher, check_quotes, connection_error, hit, make
 
 
 # --- the happy path -------------------------------------------------------------------------------
@@ -119,6 +119,30 @@ def test_model_saying_not_covered_abstains_and_sentinel_never_streams() -> None:
     assert a.status == "abstained" and a.reason == "model_not_covered"
     assert NOT_COVERED not in "".join(events.pieces)
     assert a.closest and a.closest[0].source == "oit.en.txt"
+
+
+def test_an_abstention_shows_each_closest_document_with_its_line_closest_to_the_question() -> None:
+    three_lines = hit(0, DOC.index("Ignore"), 1, 0.84)  # the title, the team's line, the projects' line
+    other = hit(0, DOC.index("Ignore"), 2, 0.80, "other.en.txt")
+    _, model, searcher = make(NOT_COVERED, hits=(P2, three_lines, other))
+    pipeline = Pipeline(searcher, ChatClient(model, "scripted", RetryPolicy(retries=1), sleep=lambda s: None),
+                        similarity=lambda q, texts: [1.0 if "2,000" in t else 0.5 if "sponsor" in t else 0.0
+                                                     for t in texts])
+    a = pipeline.answer("How many academics does the team work with?")
+    assert a.status == "abstained" and [r.source for r in a.closest] == ["oit.en.txt", "other.en.txt"]
+    first, second = a.closest
+    # oit.en.txt's best passage (P2, 0.85) has one line; other.en.txt's passage has three: the closest is quoted
+    assert first.quote == "Projects last three to six months. Each project has a sponsor."
+    assert second.quote is not None and second.quote.endswith("more than 2,000 academics.")
+    assert second.language == "en" and second.section == "About"
+    for r in a.closest:  # verbatim, at the document's offsets
+        assert r.start is not None and r.end is not None and DOC[r.start:r.end] == r.quote
+
+
+def test_an_answer_names_its_closest_documents_without_quoting_them() -> None:
+    pipeline, _, _ = make("The team was set up in 2016 [1].")
+    a = pipeline.answer("When was the team set up?")
+    assert a.status == "answered" and a.closest and all(r.quote is None for r in a.closest)
 
 
 def test_model_phrase_without_citation_abstains() -> None:

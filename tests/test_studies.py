@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_the_answer_quality_study_scores_with_the_registered_metrics() -> None:
     """``evals/studies/answer_quality.py`` runs ``Case``s and scores them with ``evals.metrics``: a wrong
     citation offset is not valid, and an error is counted apart, never as a right or wrong answer."""
-    from evals.studies.answer_quality import records, run_system
+    from evals.studies.answer_quality import HEADER, records, run_system
     from evals.suite import Case, Suite
     from guardrails.contracts import Answer, Citation
 
@@ -43,10 +43,13 @@ def test_the_answer_quality_study_scores_with_the_registered_metrics() -> None:
     assert (v["citation_validity"].successes, v["citation_validity"].n) == (1, 2)
     assert (v["right_source_cited"].successes, v["right_source_cited"].n) == (2, 2)
     assert (v["abstention_accuracy"].successes, v["abstention_accuracy"].n) == (1, 1)
-    row = report.row()
-    assert row[1].startswith("0.500") and row[1].endswith("+1 errors") and row[7] == "1"
+    row = dict(zip(HEADER, report.row(), strict=True))
+    assert row["answer precision"].startswith("0.500") and row["wrong answers shown"].startswith("0.500")
+    assert row["facts accuracy"].startswith("0.500") and row["facts accuracy"].endswith("+1 errors")
+    assert row["errors"] == "1"
     lines = {r["case_id"]: r for r in records(report)}
-    assert lines["a"]["failed"] == [] and lines["b"]["failed"] == ["facts_accuracy"]
+    assert lines["a"]["failed"] == []
+    assert lines["b"]["failed"] == ["answer_precision", "wrong_answer_rate", "facts_accuracy"]
     assert lines["c"]["status"] == "error" and "TimeoutError" in str(lines["c"]["error"])
 
 

@@ -201,6 +201,21 @@ def test_a_civil_servant_asks_reads_a_cited_answer_and_rates_it(svc: ui_services
     assert svc.audit.conversations("ada")[0][2].startswith("When was the Open Innovation Team set up? Mail [EMAIL]")
 
 
+def test_an_abstention_shows_the_closest_passages_labelled_as_not_an_answer(svc: ui_services.Services) -> None:
+    from assistant.prompts import NOT_COVERED
+    from tests.fakes import DOC, make
+
+    svc._pipeline = make(NOT_COVERED, rails=svc.pipeline.rails, strategy="cite")[0]
+    at = signed_in("ada").chat_input[0].set_value("What is the team's annual budget?").run()
+    shown = texts(at)
+    assert "does not cover" in shown and "Closest passages, not an answer" in shown
+    assert [plain(e.label) for e in at.expander] == ["Open Innovation Team › About"]  # one document, one entry
+    [entry] = svc.audit.entries(user="ada")
+    [ref] = entry.answer.closest  # what was shown is what the audit keeps
+    assert ref.quote and ref.start is not None and DOC[ref.start:ref.end] == ref.quote and ref.quote in shown
+    assert "characters" in shown
+
+
 def test_an_answer_that_cannot_be_recorded_is_not_shown(svc: ui_services.Services,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The review's finding: the chat showed the answer, then recorded it; a failed write lost it."""

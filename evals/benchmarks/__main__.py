@@ -34,7 +34,7 @@ def main() -> None:
         parts.append(block)
 
     t0 = time.time()
-    section("Cross-lingual retrieval over ../shared/seeds (seeds suite, 60 own cases)", seeds.run())
+    section("Cross-lingual retrieval over ../shared/seeds (seeds suite, 90 own cases)", seeds.run())
     section("Retrieval on XQuAD", retrieval_xquad.run(200 if args.quick else None,
                                                        log=lambda s: print(s, file=sys.stderr)))
     section("Abstention threshold (retrieval confidence)", abstain.run())

@@ -1,4 +1,4 @@
-"""The seeds suite's 60 answerable cases over ../shared/seeds, through the real ingest and retriever."""
+"""The seeds suite's answerable cases (90) over ../shared/seeds, through the real ingest and retriever."""
 
 from __future__ import annotations
 

@@ -34,11 +34,12 @@ from knowledge.loaders import load_document
 SYSTEMS = ("waymark", "waymark-extract", "waymark-per-passage", "waymark-cite", "langchain")
 
 
-SHOWN = ("facts_accuracy", "fact_recall", "answer_rate", "citation_validity", "right_source_cited",
-         "abstention_accuracy")
-"""The registered metrics (``evals.metrics``) this table shows, in its column order."""
-HEADER = ["system", "facts accuracy", "fact recall", "answered (answerable)", "citation validity",
-          "right source cited", "abstention correct", "errors", "median first token", "median total", "p95 total"]
+SHOWN = ("answer_precision", "wrong_answer_rate", "facts_accuracy", "fact_recall", "answer_rate", "citation_validity",
+         "right_source_cited", "abstention_accuracy", "abstention_evidence_shown")
+"""The registered metrics (``evals.metrics``) this table shows, in its column order: trust first."""
+HEADER = ["system", "answer precision", "wrong answers shown", "facts accuracy", "fact recall",
+          "answered (answerable)", "citation validity", "right source cited", "abstention correct",
+          "abstentions showing the evidence", "errors", "median first token", "median total", "p95 total"]
 
 
 @dataclass
@@ -174,7 +175,8 @@ def markdown(reports: list[SystemReport], suite: Suite, command: str, seconds: f
     kinds = {k: sum(1 for c in suite.cases if c.kind == k) for k in ("answerable", "unanswerable")}
     return (f"Suite `{suite.suite}`: {len(suite.cases)} cases ({kinds['answerable']} answerable, "
             f"{kinds['unanswerable']} unanswerable), corpus `{suite.corpus}`. Command: `{command}` "
-            f"({seconds / 60:.0f} min). Rates: value [95% Wilson interval] (n). Facts accuracy counts an "
+            f"({seconds / 60:.0f} min). Rates: value [95% Wilson interval] (n). Answer precision: answers shown "
+            "that were right (an answered unanswerable case is wrong). Facts accuracy counts an "
             "answerable case right when every expected fact is stated. Every rate is a registered metric "
             "(`evals/metrics.py`); a case that errored is in none of them and is counted in its own column "
             "(and after the rate it would have been in).\n\n"

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails import injection_model
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
+from guardrails.rails.pii import LABEL
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "injection_examples.yaml"
 
@@ -145,7 +146,8 @@ class Injection:
             return Decision("fail", 1.0, "pattern: " + ", ".join(hits[:3]))
         if self.model is not None:
             assert self.embed is not None
-            p = round(self.model.probability(self.embed([text])[0], text), 4)
+            plain = unlabelled(text)
+            p = round(self.model.probability(self.embed([plain])[0], plain), 4)
             if p >= self.threshold:
                 return Decision("fail", p, f"classifier: attack probability {p:.3f} (threshold {self.threshold:.2f})")
             if not self.params.classifier:
@@ -156,3 +158,10 @@ class Injection:
         if score > self.params.margin:
             return Decision("fail", score, f"nearest example is an attack (margin {score:.3f})")
         return Decision.ok(score)
+
+
+def unlabelled(text: str) -> str:
+    """``text`` with the redaction's labels read as the plain words they stand for ("[EMAIL]" -> "email"): the
+    trained classifier learnt from questions as people write them, and a question full of bracketed labels looks to
+    it like template syntax (one with six was refused at 0.70). Unchanged (the same embedding) when it has none."""
+    return LABEL.sub(lambda m: m.group(1).lower().replace("_", " "), text)

@@ -228,7 +228,7 @@ class Pii:
         self.params = params
 
     def check(self, text: str, context: Context) -> Decision:
-        findings = find(text, self.params.entities, self.params.names_model)
+        findings = find(text, self.params.entities, self.params.names_model and not context.names_read)
         entities = [f.entity for f in findings]
         if context.stage == "input":
             labelled = [m.group(1).lower() for m in LABEL.finditer(text)]

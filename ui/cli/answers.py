@@ -48,14 +48,22 @@ def _render(answer: Answer) -> None:
         out.print("\nSources:", style="bold")
         for c in answer.citations:
             where = f" › {c.section}" if c.section else ""
-            quote = " ".join(c.quote.split())
             out.print(Text(f"[{c.n}] {c.title}{where} ({c.source}, chars {c.start}-{c.end})"))
-            out.print(Text(f"    “{quote[:240]}{'…' if len(quote) > 240 else ''}”", style="dim"))
+            _print_quote(c.quote)
     elif answer.status == "abstained" and answer.closest:
-        out.print("\nClosest documents:", style="bold")
+        out.print("\nClosest passages, not an answer:", style="bold")
         for ref in answer.closest:
             where = f" › {ref.section}" if ref.section else ""
-            out.print(Text(f"- {ref.title}{where} ({ref.source})"))
+            chars = f", chars {ref.start}-{ref.end}" if ref.quote is not None else ""
+            out.print(Text(f"- {ref.title}{where} ({ref.source}{chars})"))
+            if ref.quote is not None:
+                _print_quote(ref.quote)
+
+
+def _print_quote(quote: str) -> None:
+    """A document's words, on one indented line, cut at 240 characters."""
+    flat = " ".join(quote.split())
+    out.print(Text(f"    “{flat[:240]}{'…' if len(flat) > 240 else ''}”", style="dim"))
 
 
 def _ask_once(pipeline: Pipeline, question: str, history: list[tuple[str, str]]) -> Answer:

@@ -70,6 +70,7 @@ def knowledge_base(ctx: typer.Context) -> KnowledgeBase:
 
 def answer_pipeline(ctx: typer.Context) -> Pipeline:
     """The answer pipeline for these settings; prepares the embedded model on first use."""
+    from assistant.confidence import DecisionUnavailable
     from assistant.service import build_pipeline, build_rails
     from guardrails.policy import PolicyError
 
@@ -78,7 +79,10 @@ def answer_pipeline(ctx: typer.Context) -> Pipeline:
         rails = build_rails(ctx.obj, kb.embedder)
     except PolicyError as exc:
         raise CliError(f"the guardrail policy cannot be used, so Waymark will not answer: {exc}") from None
-    return build_pipeline(ctx.obj, kb, chat_model(ctx), rails)
+    try:
+        return build_pipeline(ctx.obj, kb, chat_model(ctx), rails)
+    except DecisionUnavailable as exc:
+        raise CliError(f"Waymark will not answer: {exc}") from None
 
 
 def chat_model(ctx: typer.Context) -> ChatClient:

@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 
 from assistant.audit import Entry, new_conversation
+from assistant.confidence import DecisionUnavailable
 from assistant.events import STAGES, Events
 from assistant.messages import message, notices
 from guardrails.contracts import Answer
@@ -34,7 +35,18 @@ def render(answer: Answer) -> None:
             show.text(c.quote, c.language)
             st.caption(show.label(f"{c.source}, characters {c.start}-{c.end}"))
     if answer.status == "abstained" and answer.closest:
-        st.caption(show.label("Closest documents: " + "; ".join(r.title for r in answer.closest)))
+        st.caption(CLOSEST)
+        for r in answer.closest:
+            where = f" › {r.section}" if r.section else ""
+            with st.expander(show.label(f"{r.title}{where}")):
+                if r.quote is not None:
+                    show.text(r.quote, r.language)
+                    st.caption(show.label(f"{r.source}, characters {r.start}-{r.end}"))
+                else:
+                    st.caption(show.label(r.source))
+
+
+CLOSEST = "Closest passages, not an answer: the guidance comes nearest to your question here."
 
 
 def feedback(entry: Entry) -> None:
@@ -103,7 +115,12 @@ if question:
         status = st.status("Checking the question...", expanded=False)
         box = st.empty()
         pairs = [(e.answer.question, e.answer.answer) for e in history if e.answer.status == "answered"]
-        answer = svc.pipeline.answer(question, pairs, events=Streamed(status, box))
+        try:
+            pipeline = svc.pipeline
+        except DecisionUnavailable as exc:  # a damaged install: say so, answer nothing
+            st.error(show.label(f"Waymark cannot answer at the moment: {exc}. Please tell your administrator."))
+            st.stop()
+        answer = pipeline.answer(question, pairs, events=Streamed(status, box))
         status.update(label="Done", state="complete")
         box.empty()  # the whole answer is shown only from the record, after the rerun
     try:
