@@ -95,7 +95,7 @@ def test_the_trained_rail_blocks_attacks_and_passes_ordinary_questions_in_four_l
 
 
 def test_the_classifier_reads_the_redactions_labels_as_words() -> None:
-    from guardrails.rails.injection import unlabelled
+    from guardrails.rails.pii import unlabelled
 
     assert unlabelled("Mail [EMAIL] or call [PHONE]; NI [UK_NI].") == "Mail email or call phone; NI uk ni."
     assert unlabelled("Use the [system] template [1].") == "Use the [system] template [1]."  # not a label

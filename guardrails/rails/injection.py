@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails import injection_model
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
-from guardrails.rails.pii import LABEL
+from guardrails.rails.pii import unlabelled
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "injection_examples.yaml"
 
@@ -159,9 +159,3 @@ class Injection:
             return Decision("fail", score, f"nearest example is an attack (margin {score:.3f})")
         return Decision.ok(score)
 
-
-def unlabelled(text: str) -> str:
-    """``text`` with the redaction's labels read as the plain words they stand for ("[EMAIL]" -> "email"): the
-    trained classifier learnt from questions as people write them, and a question full of bracketed labels looks to
-    it like template syntax (one with six was refused at 0.70). Unchanged (the same embedding) when it has none."""
-    return LABEL.sub(lambda m: m.group(1).lower().replace("_", " "), text)

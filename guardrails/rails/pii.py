@@ -203,6 +203,14 @@ LABEL = re.compile(r"\[(" + "|".join(e.upper() for e in ALL) + r")\]")
 """The label a redacted finding leaves, e.g. ``[EMAIL]``."""
 
 
+def unlabelled(text: str) -> str:
+    """``text`` with the redaction's labels read as the plain words they stand for ("[EMAIL]" -> "email"), for the
+    rails that embed the question (injection, scope: one embedding between them). The trained classifier learnt
+    from questions as people write them, and a question full of bracketed labels looks to it like template syntax
+    (one with six was refused at 0.70). Unchanged when it has none."""
+    return LABEL.sub(lambda m: m.group(1).lower().replace("_", " "), text)
+
+
 def _counts(entities: list[Entity]) -> Iterator[str]:
     for entity in dict.fromkeys(entities):
         yield f"{entity}×{entities.count(entity)}"

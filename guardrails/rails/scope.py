@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails.rail import Context, Decision, MessageKey, Params, Tools, guardrail
+from guardrails.rails.pii import unlabelled
 
 OFF_TOPIC = Path(__file__).resolve().parents[1] / "data" / "off_topic_examples.yaml"
 
@@ -62,7 +63,7 @@ class Scope:
         if not inside or not outside:
             raise ValueError("the scope rail needs the policy's scope description or examples, and "
                              "out-of-scope examples")
-        v = self.embed([text])[0]
+        v = self.embed([unlabelled(text)])[0]  # as the injection rail reads it: one embedding for both
         return float((self._vectors(outside) @ v).max() - (self._vectors(inside) @ v).max())
 
     def check(self, text: str, context: Context) -> Decision:
