@@ -8,7 +8,7 @@ DATA   ?=
 
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup setup-model run chat test test-slow lint bench eval-local eval-strategies eval-guardrails eval-golden lock clean
+.PHONY: setup setup-model run chat test test-slow lint bench eval-local eval-trust eval-strategies eval-guardrails eval-golden lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python >= 3.11 (found %s)" % sys.version.split()[0])'
@@ -65,6 +65,15 @@ bench: setup
 # 2 cores, plus ~10 min once to translate the seeds); figures are printed and recorded in docs/benchmarks.md.
 eval-local: $(MODEL)
 	$(PY) -m evals.studies.answer_quality --systems waymark,langchain --record docs/benchmarks.md
+
+# Answers a civil servant can trust (issue 19): the seeds and golden suites' answerable and unanswerable cases
+# with the decision to answer off, every case recorded, then the shipped decision applied to what was recorded
+# (it reads nothing else), split held-out / development (about 45 min on 2 cores). EV=dir for the records.
+EV ?= eval-runs
+eval-trust: $(MODEL)
+	WAYMARK_ANSWER__MIN_CONFIDENCE=0 $(PY) -m evals.studies.answer_quality --suite seeds --systems waymark --jsonl $(EV)/seeds.jsonl
+	WAYMARK_ANSWER__MIN_CONFIDENCE=0 $(PY) -m evals.studies.answer_quality --suite golden --kinds answerable,unanswerable --systems waymark --jsonl $(EV)/golden.jsonl
+	$(PY) -m evals.studies.answer_decision $(EV)/seeds.jsonl $(EV)/golden.jsonl --shipped
 
 # The three answer strategies on the default model, side by side (about 70 min on 2 cores).
 eval-strategies: $(MODEL)

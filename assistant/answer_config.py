@@ -32,6 +32,10 @@ class AnswerConfig(BaseModel):
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     """Extract strategy: abstain when the calibrated probability that the quoted answer is right is below this
     (``assistant.confidence``, decision 0013). None: the shipped decision's threshold; 0: no decision."""
+    translate_question: bool = False
+    """A question not in English is also searched, and its lines ranked, through the model's English translation
+    of it (one short call). Off by default: the embedded 1.5B model's translations found no more evidence and
+    invent in Hebrew (decision 0014); for a model that translates faithfully."""
     history_turns: int = Field(4, ge=0, le=50)
     """Earlier question/answer pairs kept for follow-ups."""
     write_languages: Annotated[tuple[str, ...], NoDecode] = ()

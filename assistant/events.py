@@ -5,6 +5,7 @@ from __future__ import annotations
 STAGES = {
     "checking_question": "Checking the question",
     "rewriting": "Understanding the follow-up",
+    "translating": "Reading the question in English",
     "searching": "Searching the guidance",
     "reading": "Finding the passages that answer",
     "writing": "Writing the answer",

@@ -19,6 +19,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
+from assistant.translation import SYSTEM as TRANSLATE_SYSTEM
+
 
 @dataclass(frozen=True)
 class Scripted:
@@ -110,10 +112,13 @@ class KeyedChatModel(ScriptedChatModel):
 class QuotingChatModel(ScriptedChatModel):
     """``WAYMARK_LLM=fake``: a model-free stand-in for demos and browser tests. It answers with the
     sentence of the first passage it is shown that shares the most words with the question, cited
-    as [1]; with no passage, it says the guidance does not cover the question."""
+    as [1]; with no passage, it says the guidance does not cover the question. Asked to translate, it
+    replies with the text unchanged."""
 
     def _reply(self, messages: list[BaseMessage]) -> Scripted:
         prompt = str(messages[-1].content) if messages else ""
+        if messages and str(messages[0].content) == TRANSLATE_SYSTEM:  # a stand-in translation: the text as it is
+            return Scripted(prompt)
         passage = re.search(r'<passage n="1"[^>]*>\n(.*?)\n</passage>', prompt, re.DOTALL)
         if passage is None:
             return Scripted("NOT_COVERED")

@@ -6,24 +6,27 @@ A question becomes an ``Answer`` by passing through ``Pipeline.steps`` in order:
                           the question (may clean it further, or block)
 2. ``rewrite_follow_up``  with history, rewrite the question so it stands alone; the rewritten
                           question passes the input guardrails again
-3. ``retrieve``           search the guidance; guardrails on the passages (may quarantine some);
-                          abstain if nothing is close enough
-4. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
+3. ``translate_question`` if turned on (off by default: decision 0014), a question not in English gets
+                          the model's English translation, past the input guardrails, to search beside
+                          it and rank lines against (never shown)
+4. ``retrieve``           search the guidance (with the translation, fused); guardrails on the passages
+                          (may quarantine some); abstain if nothing is close enough
+5. ``extract_quotes``     strategy "extract" only: the model reads the lines closest to the
                           question (translated where possible) and copies the words that answer (from
                           up to 3 lines for a list); the line they stand in verbatim is the quote. A
                           yes/no question: the 2 closest lines, each read alone with the question by a
                           call constrained to yes/no/unclear; the first that says yes or no is the quote
                           and the answer leads with it. No such line: abstain
-5. ``decide_to_answer``   the calibrated probability that the quote answers (``assistant.confidence``,
+6. ``decide_to_answer``   the calibrated probability that the quote answers (``assistant.confidence``,
                           from the retrieval and quote signals); below the threshold: abstain
-6. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
-7. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``); held
+7. ``build_prompt``       the verified quotes, or numbered fenced passages, + the question
+8. ``generate``           stream the model's reply (retries and failures in ``assistant.llm``); held
                           back, and shown only in units the output guardrails have passed
-                          (``assistant.release``); an extracted quote is not shown before step 9
-8. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
+                          (``assistant.release``); an extracted quote is not shown before step 10
+9. ``cite``               quotes with exact offsets; keep only valid [n] markers; abstain if uncited,
                           or if a written answer states numbers or names its quotes do not
-9. ``check_output``       guardrails on the whole answer (may change it, or block)
-10. ``release``           show the rest of the checked answer
+10. ``check_output``      guardrails on the whole answer (may change it, or block)
+11. ``release``           show the rest of the checked answer
 
 Each step reads and writes one ``Turn``; a step that settles the outcome (blocked,
 abstained, error) sets ``turn.status`` and the remaining steps are skipped, and whatever was
@@ -62,7 +65,7 @@ from assistant.prompts import (
     yes_no_messages,
 )
 from assistant.release import HoldBack
-from assistant.translation import PIVOT
+from assistant.translation import PIVOT, question_translation
 from guardrails.contracts import Answer, Citation, GuardrailRecord, Rails, SourceRef, Status, Timings
 from guardrails.facts import unsupported_facts
 from guardrails.stages import PassThroughRails
@@ -78,7 +81,9 @@ log = logging.getLogger(__name__)
 
 
 class Searcher(Protocol):
-    def search(self, query: str, k: int | None = None) -> list[SearchHit]: ...
+    def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list[SearchHit]:
+        """The ``k`` best passages for ``query``; each text in ``also`` is searched too, fused in one ranking."""
+        ...
 
 
 class Translations(Protocol):
@@ -99,6 +104,9 @@ class Turn:
     started: float = field(default_factory=time.perf_counter)
     language: str = "en"
     query: str = ""
+    pivot_query: str = ""
+    """The question's English translation when it is in another language: searched beside it and ranked lines
+    against, never shown and never read by the model."""
     hits: list[SearchHit] = field(default_factory=list)
     passages: list[SearchHit] = field(default_factory=list)
     spans: list[quotes.Span] = field(default_factory=list)
@@ -146,8 +154,8 @@ class Pipeline:
         self.config = config
         self.similarity = similarity
         self.steps: list[Callable[[Turn, Events], None]] = [
-            self.check_input, self.rewrite_follow_up, self.retrieve, self.extract_quotes, self.decide_to_answer,
-            self.build_prompt, self.generate, self.cite, self.check_output, self.release,
+            self.check_input, self.rewrite_follow_up, self.translate_question, self.retrieve, self.extract_quotes,
+            self.decide_to_answer, self.build_prompt, self.generate, self.cite, self.check_output, self.release,
         ]
 
     def replace(self, *, searcher: Searcher | None = None, rails: Rails | None = None) -> Pipeline:
@@ -201,10 +209,26 @@ class Pipeline:
         if result.blocked:
             turn.settle("blocked", "input_rail", "blocked", result.message)
 
+    def translate_question(self, turn: Turn, events: Events) -> None:
+        if not self.config.translate_question or turn.language in (PIVOT, UNDETERMINED):
+            return
+        events.stage("translating")
+        translation = question_translation(self.llm, turn.query)
+        if translation is None:  # search with the question alone, as before
+            log.info("trace %s: no usable translation of the question", turn.trace_id)
+            return
+        # the model wrote this text: it goes to search only past the input rails too
+        result = turn.rails.check_input(translation, PIVOT)
+        turn.guardrails += [r.model_copy(update={"subject": "question's translation"}) for r in result.records]
+        turn.pivot_query = result.text
+        if result.blocked:
+            turn.settle("blocked", "input_rail", "blocked", result.message)
+
     def retrieve(self, turn: Turn, events: Events) -> None:
         events.stage("searching")
         t0 = time.perf_counter()
-        hits = self.searcher.search(turn.query, k=max(self.config.search_k, self.config.passages))
+        hits = self.searcher.search(turn.query, k=max(self.config.search_k, self.config.passages),
+                                    also=[turn.pivot_query] if turn.pivot_query else [])
         checked = turn.rails.check_passages(hits, turn.language)  # quarantines passages that carry instructions
         turn.hits = checked.passages
         turn.guardrails += checked.records
@@ -227,7 +251,7 @@ class Pipeline:
         polar = yes_no.asks_yes_no(turn.query)
         several = not polar and quotes.asks_for_list(turn.query)
         for group in filter(None, groups):
-            scored = quotes.ranked(turn.query, group, self.similarity)[: self.config.shortlist]
+            scored = quotes.ranked(turn.query, group, self.similarity, also=turn.pivot_query)[: self.config.shortlist]
             pool = [u for u, _ in scored]
             if polar:
                 self._settle_yes_no(turn, scored)

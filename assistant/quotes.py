@@ -79,13 +79,18 @@ def units(passages: Sequence[SearchHit], translations: Mapping[str, str] | None 
     return out
 
 
-def ranked(question: str, candidates: Sequence[Unit], similarity: Similarity | None) -> list[tuple[Unit, float]]:
+def ranked(question: str, candidates: Sequence[Unit], similarity: Similarity | None,
+           also: str = "") -> list[tuple[Unit, float]]:
     """Every unit with its similarity to the question (by embeddings of "title: line", in the model's reading
-    language), closest first; without ``similarity``, in their order, each scored 0."""
+    language; with ``also``, e.g. the question's translation, the better of the two), closest first; without
+    ``similarity``, in their order, each scored 0."""
     if similarity is None:
         return [(u, 0.0) for u in candidates]
-    scores = list(similarity(question, [f"{u.title}: {u.shown}" if u.title else u.shown for u in candidates]))
-    return [(candidates[i], float(scores[i])) for i in sorted(range(len(candidates)), key=lambda i: -scores[i])]
+    texts = [f"{u.title}: {u.shown}" if u.title else u.shown for u in candidates]
+    scores = [float(v) for v in similarity(question, texts)]
+    if also.strip():
+        scores = [max(a, float(b)) for a, b in zip(scores, similarity(also, texts), strict=True)]
+    return [(candidates[i], scores[i]) for i in sorted(range(len(candidates)), key=lambda i: -scores[i])]
 
 
 def shortlist(question: str, candidates: Sequence[Unit], similarity: Similarity | None,

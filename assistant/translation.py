@@ -232,6 +232,21 @@ class Translator:
         return report
 
 
+QUESTION_MAX_TOKENS = 96
+"""A question's translation is cut here: a longer reply is not a translation of a question."""
+
+
+def question_translation(llm: ChatClient, question: str) -> str | None:
+    """The question in English, for retrieval and line ranking only (never shown, never read by the model as an
+    instruction); None when the model fails, stops early or replies with something much longer than a
+    translation."""
+    gen = llm.complete([SystemMessage(SYSTEM), HumanMessage(question)], max_tokens=QUESTION_MAX_TOKENS)
+    out = " ".join(gen.text.split())
+    if gen.error or not gen.finished or gen.finish_reason == "length" or not out or len(out) > 3 * len(question) + 40:
+        return None
+    return out
+
+
 def pivot_text(text: str, translations: dict[str, str]) -> str | None:
     """The chunk with each translated unit replaced by its translation; None if none is translated."""
     spans = text_units(text)

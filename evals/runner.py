@@ -104,8 +104,8 @@ class PlantedFirst:
         self.searcher = searcher
         self.hit = planted_hit(text)
 
-    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
-        return [self.hit, *self.searcher.search(query, k)][: k or None]
+    def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list[SearchHit]:
+        return [self.hit, *self.searcher.search(query, k, also=also)][: k or None]
 
 
 def settings_for(base: Settings, suite: Suite, sets: Sequence[str] = (), policy: str | None = None) -> Settings:

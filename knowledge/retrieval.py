@@ -122,35 +122,43 @@ class Retriever:
 
     # --- search ----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, sources: Sequence[str] | None = None,
-               languages: Sequence[str] | None = None) -> list[SearchHit]:
+               languages: Sequence[str] | None = None, also: Sequence[str] = ()) -> list[SearchHit]:
+        """The ``k`` best chunks for ``query``. Each text in ``also`` (e.g. the question's English translation)
+        is searched the same way and its rankings join the same fusion; a chunk's similarity is its best over
+        every query."""
         cfg = self.config
         k = k or cfg.k
         n = max(cfg.candidates, 2 * k)
         fingerprint, pending = self.store.state()
-        qvec = self.embedder.query(query)
+        texts = list(dict.fromkeys([query, *(a for a in also if a.strip())]))
+        qvecs = [self.embedder.query(text) for text in texts]
 
         rankings: list[tuple[list[str], float]] = []
-        dense_ids: list[str] = []
+        first_dense: list[str] = []
+        first_lexical: list[str] = []
         pivot_sim: dict[str, float] = {}
-        if cfg.dense:
-            where = where_clause(sources, languages, pending)
-            sims = dict(self.store.query(qvec, n, where))
-            # a non-English chunk also competes through its English translation, if it has one
-            pivot_sim = dict(self.store.query(qvec, n, where, pivot=True))
-            for cid, sim in pivot_sim.items():
-                sims[cid] = max(sim, sims.get(cid, -1.0))
-            dense_ids = sorted(sims, key=lambda cid: -sims[cid])[:n]
-            rankings.append((dense_ids, 1.0))
-        lexical_ids: list[str] = []
-        if cfg.lexical != "none" and cfg.lexical_weight > 0:
-            lexical_ids = self._lexical_top(query, n, sources, languages, pending, fingerprint)
-            rankings.append((lexical_ids, cfg.lexical_weight))
+        for text, qvec in zip(texts, qvecs, strict=True):
+            if cfg.dense:
+                where = where_clause(sources, languages, pending)
+                sims = dict(self.store.query(qvec, n, where))
+                # a non-English chunk also competes through its English translation, if it has one
+                pivots = dict(self.store.query(qvec, n, where, pivot=True))
+                for cid, sim in pivots.items():
+                    sims[cid] = max(sim, sims.get(cid, -1.0))
+                    pivot_sim[cid] = max(sim, pivot_sim.get(cid, -1.0))
+                dense_ids = sorted(sims, key=lambda cid: -sims[cid])[:n]
+                rankings.append((dense_ids, 1.0))
+                first_dense = first_dense or dense_ids
+            if cfg.lexical != "none" and cfg.lexical_weight > 0:
+                lexical_ids = self._lexical_top(text, n, sources, languages, pending, fingerprint)
+                rankings.append((lexical_ids, cfg.lexical_weight))
+                first_lexical = first_lexical or lexical_ids
 
         fused = rrf(rankings, cfg.rrf_k)
         order = sorted(fused, key=lambda cid: -fused[cid])[: 3 * k]
         got = self.store.get(order)
-        dense_rank = {cid: i for i, cid in enumerate(dense_ids, start=1)}
-        lexical_rank = {cid: i for i, cid in enumerate(lexical_ids, start=1)}
+        dense_rank = {cid: i for i, cid in enumerate(first_dense, start=1)}
+        lexical_rank = {cid: i for i, cid in enumerate(first_lexical, start=1)}
 
         hits: list[SearchHit] = []
         kept: list[set[tuple[str, ...]]] = []
@@ -167,7 +175,7 @@ class Retriever:
                 section=meta["section"] or None, language=meta["language"], text=text,
                 start=meta["start"], end=meta["end"],
                 page=meta["page"] if meta["page"] >= 0 else None, score=round(fused[cid], 6),
-                similarity=round(max(float(np.dot(qvec, emb)), pivot_sim.get(cid, -1.0)), 6),
+                similarity=round(max(*(float(np.dot(q, emb)) for q in qvecs), pivot_sim.get(cid, -1.0)), 6),
                 dense_rank=dense_rank.get(cid), lexical_rank=lexical_rank.get(cid),
             ))
             if len(hits) == k:

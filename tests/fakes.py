@@ -60,9 +60,11 @@ class Searcher:
     def __init__(self, hits: Sequence[SearchHit] = (P1, P2, P3)) -> None:
         self.hits = list(hits)
         self.queries: list[str] = []
+        self.also: list[list[str]] = []
 
-    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
+    def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list[SearchHit]:
         self.queries.append(query)
+        self.also.append(list(also))
         return self.hits[: k or 5]
 
 

@@ -3,6 +3,7 @@ follows activations but keeps the last good policy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -131,10 +132,10 @@ def test_one_answer_is_judged_by_one_policy_even_if_another_is_activated_meanwhi
     live = LiveRails(store, lambda p: PolicyRails(p, rail_tools()))
 
     class ActivatingSearcher(Searcher):
-        def search(self, query: str, k: int | None = None) -> list:  # type: ignore[type-arg]
+        def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list:  # type: ignore[type-arg]
             if store.active_id() == 1:
                 store.activate(v(2, 101), "bob", "while answering")
-            return super().search(query, k)
+            return super().search(query, k, also=also)
 
     pipeline, _, _ = make("Set up in 2016 [1].", "Set up in 2016 [1].", rails=live, strategy="cite")
     pipeline.searcher = ActivatingSearcher()

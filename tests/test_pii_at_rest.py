@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def leaks(folder: Path) -> list[str]:
 
 
 class Searcher:
-    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
+    def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list[SearchHit]:
         text = "An AI champion serves a two-year term. Contact the desk at desk@example.gov.uk."
         return [SearchHit(source="role.en.txt", title="Role", section=None, language="en", text=text, start=0,
                           end=len(text), page=None, rank=1, chunk_id="c1", score=0.03, similarity=0.9,

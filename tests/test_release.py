@@ -7,6 +7,7 @@ policy (markdown, banned terms, system-prompt leak) and record every piece a use
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from assistant.answer_config import AnswerConfig
 from assistant.events import Events
@@ -73,7 +74,7 @@ def hits() -> list[SearchHit]:
 
 
 class Searcher:
-    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
+    def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list[SearchHit]:
         return hits()
 
 

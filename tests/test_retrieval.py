@@ -49,6 +49,22 @@ def test_questions_find_their_document(sample_kb: Any, question: str, source: st
     assert source in [h.source for h in hits[:3]], [(h.source, h.score) for h in hits]
 
 
+def test_an_added_query_joins_the_fusion_and_a_hit_keeps_its_best_similarity(sample_kb: Any) -> None:
+    danish, english = "Hvor mange eksperimenter blev skaleret op?", "How often must a DPIA be reviewed?"
+    alone = {q: sample_kb.retriever.search(q, k=5) for q in (danish, english)}
+    assert "dpia-for-ai-projects.en.pdf" not in {h.source for h in alone[danish]}
+    both = sample_kb.retriever.search(danish, k=5, also=[english])
+    assert "dpia-for-ai-projects.en.pdf" in {h.source for h in both}  # the added query's rankings joined the fusion
+    best = {h.chunk_id: h.similarity for hits in alone.values() for h in hits}
+    for h in both:  # each hit's similarity is its better one over the two queries
+        if h.chunk_id in best:
+            assert h.similarity >= best[h.chunk_id] - 1e-6
+    translated = sample_kb.retriever.search(danish, k=5, also=["How many experiments were scaled up?"])
+    assert translated[0].source == alone[danish][0].source == "erfaringer-fra-innovationsenheder.da.txt"
+    assert [h.chunk_id for h in sample_kb.retriever.search(danish, k=5, also=[danish, " "])] == \
+        [h.chunk_id for h in alone[danish]]  # a repeated or blank added query changes nothing
+
+
 def test_hits_are_exact_spans_and_ranked(sample_kb: Any, sample_corpus: Path) -> None:
     from knowledge.loaders import load_document
 

@@ -60,3 +60,33 @@ def test_the_guardrail_figures_cases_are_a_suite_of_the_one_format() -> None:
     assert "guardrails" in shipped_names() and len(suite.cases) == 90
     assert {c.kind for c in suite.cases} == {"benign", "injection"}
     assert {c.language for c in suite.cases} == {"en", "fr", "da", "he"}
+
+
+def test_the_decision_study_counts_a_withheld_answer_as_neither_right_nor_wrong() -> None:
+    """``evals.studies.answer_decision.figures``: a decision applied to recorded answers shows only those it keeps;
+    facts accuracy still counts every answerable case, so withholding a right answer costs it."""
+    from assistant.confidence import AnswerDecision
+    from evals.studies.answer_decision import Row, figures
+    from evals.suite import Case
+    from guardrails.contracts import Answer
+
+    decision = AnswerDecision(version="t", fitted_at="t", features=["quote_similarity"], means=[0.8], scales=[0.05],
+                              weights=[2.0], bias=0.0, threshold=0.5, rule="test", l2=1.0, fitted_on={},
+                              development={})
+
+    def row(name: str, right: bool | None, similarity: float | None, kind: str = "answerable") -> Row:
+        case = Case(id=name, kind=kind, question=f"{name}?", language="en",  # type: ignore[arg-type]
+                    facts=[["x"]] if kind == "answerable" else [])
+        answer = Answer(question=case.question, answer="a", status="answered" if right is not None else "abstained",
+                        language="en", model="m", policy_version="p", trace_id=name,
+                        signals={} if similarity is None else {"quote_similarity": similarity})
+        return Row(case, "golden", answer, right)
+
+    rs = [row("kept-right", True, 0.9), row("withheld-right", True, 0.7), row("withheld-wrong", False, 0.6),
+          row("kept-wrong", False, 0.95, "unanswerable"), row("abstained", None, None)]
+    before, after = figures(rs, None), figures(rs, decision)
+    assert (before["answer precision"].successes, before["answer precision"].n) == (2, 4)
+    assert (after["answer precision"].successes, after["answer precision"].n) == (1, 2)
+    assert (after["wrong answers shown"].successes, after["wrong answers shown"].n) == (1, 2)
+    assert (before["facts accuracy"].successes, before["facts accuracy"].n) == (2, 4)
+    assert (after["facts accuracy"].successes, after["facts accuracy"].n) == (1, 4)

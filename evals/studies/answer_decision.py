@@ -40,6 +40,9 @@ from guardrails.contracts import Answer
 
 FEATURES = ("best_similarity", "second_similarity", "quote_rank", "quote_similarity", "top_line_similarity",
             "copied_share", "translated", "cross_language", "passage_rank", "question_words_held", "lines", "yes_no")
+CHECK = "model_check"
+"""``--with-check``: also the model's check of the (question, quote) pair, which ``evals.studies.answer_check`` adds
+to recorded runs (a study: the pipeline makes no such call)."""
 HELD_OUT = 0.4
 SEED = "answer-decision-1"
 L2 = 3.0
@@ -87,8 +90,11 @@ def rows(paths: list[Path]) -> list[Row]:
     return list(out.values())
 
 
-def design(rs: list[Row]) -> np.ndarray:
-    return np.asarray([[r.answer.signals.get(f, 0.0) for f in FEATURES] for r in rs], dtype=np.float64)
+def design(rs: list[Row], features: tuple[str, ...]) -> np.ndarray:
+    missing = sorted({f for r in rs for f in features if f not in r.answer.signals})
+    if missing:
+        raise SystemExit(f"recorded answers lack the signal(s) {missing}: run evals.studies.answer_check first")
+    return np.asarray([[r.answer.signals[f] for f in features] for r in rs], dtype=np.float64)
 
 
 def choose(p: np.ndarray, right: np.ndarray) -> float:
@@ -112,14 +118,35 @@ def figures(rs: list[Row], decision: confidence.AnswerDecision | None) -> dict[s
             "facts accuracy": Rate(facts, len(answerable))}
 
 
+def report_shipped(every: list[Row]) -> None:
+    """The shipped decision (``assistant/data/answer_decision.json``), unchanged, over new runs: each split, and
+    the suites' groups on both."""
+    shipped = confidence.load_decision()
+    print(f"the shipped decision ({shipped.version}, threshold {shipped.threshold:.2f}) over {len(every)} cases\n")
+    print("| cases | measure | as recorded (no decision) | with the shipped decision |\n|---|---|---|---|")
+    groups = [("held out", [r for r in every if r.held_out]), ("development", [r for r in every if not r.held_out]),
+              ("all", every)]
+    groups += [(f"all, {tag}", [r for r in every if tag in r.case.tags]) for tag in ("yes-no", "list", "same-language")]
+    for name, part in groups:
+        before, after = figures(part, None), figures(part, shipped)
+        for measure in before:
+            print(f"| {name} | {measure} | {before[measure]} | {after[measure]} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", type=Path, nargs="+", help="answer_quality --jsonl files (golden, seeds)")
     parser.add_argument("--write", action="store_true", help="write the artefact, pin it, draw the curve")
+    parser.add_argument("--with-check", action="store_true", help=f"fit with the {CHECK} signal as well")
+    parser.add_argument("--shipped", action="store_true", help="only report the shipped decision on these runs")
     args = parser.parse_args(argv)
+    features = (*FEATURES, CHECK) if args.with_check else FEATURES
+    if args.shipped:
+        report_shipped(rows(args.runs))
+        return
     every = rows(args.runs)
     dev = [r for r in every if not r.held_out and r.quoted]
-    x = design(dev)
+    x = design(dev, features)
     y = np.asarray([bool(r.right) for r in dev], dtype=np.float64)
     means, scales = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - means) / scales
@@ -130,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
                  for s in ("golden", "seeds") for k in (True, False)}
     draft = confidence.AnswerDecision(
         version=datetime.now(UTC).strftime("%Y-%m-%d"), fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        features=list(FEATURES), means=[round(float(v), 6) for v in means],
+        features=list(features), means=[round(float(v), 6) for v in means],
         scales=[round(float(v), 6) for v in scales], weights=[round(float(v), 6) for v in w], bias=round(b, 6),
         threshold=threshold, rule=RULE, l2=L2, fitted_on=fitted_on, development={})
     dev_all = [r for r in every if not r.held_out]
@@ -142,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     held = [r for r in every if r.held_out]
     print(f"rows: {len(every)} answerable/unanswerable cases; development {len(dev_all)} ({len(dev)} quoted answers: "
           f"{fitted_on}), held out {len(held)}")
-    print(f"weights: {', '.join(f'{f} {v:+.2f}' for f, v in zip(FEATURES, w, strict=True))}; bias {b:+.2f}")
+    print(f"weights: {', '.join(f'{f} {v:+.2f}' for f, v in zip(features, w, strict=True))}; bias {b:+.2f}")
     print(f"threshold {threshold:.2f} ({RULE})\n")
     print("| split | measure | as recorded (no decision) | with the decision |\n|---|---|---|---|")
     for name, part in (("development", dev_all), ("held out", held)):

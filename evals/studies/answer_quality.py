@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help="index for the suite's corpus")
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases")
     parser.add_argument("--every", type=int, default=1, help="only every K-th case (a spread-out sample)")
+    parser.add_argument("--kinds", default=None, help="only cases of these kinds (comma-separated)")
     parser.add_argument("--jsonl", type=Path, default=None, help="write every case's result here")
     parser.add_argument("--record", type=Path, default=None, help="write the table into this Markdown file")
     args = parser.parse_args()
@@ -198,6 +199,9 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown system(s) {unknown}; choose from {SYSTEMS}")
     suite = load(args.suite)[0]
+    if args.kinds:
+        kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
+        suite.cases = [c for c in suite.cases if c.kind in kinds]
     suite.cases = suite.cases[:: max(1, args.every)][: args.limit]
     data_dir = args.data_dir or cache_dir(suite.suite)
 
@@ -218,7 +222,7 @@ def main() -> None:
         from evals.benchmarks.common import replace_section
 
         sample = ((f", every {args.every}th case" if args.every > 1 else "")
-                  + (f", first {args.limit}" if args.limit else ""))
+                  + (f", first {args.limit}" if args.limit else "") + (f", kinds {args.kinds}" if args.kinds else ""))
         replace_section(args.record, f"Answer quality: {suite.suite} suite{sample}", body)
 
 

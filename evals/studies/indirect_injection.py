@@ -22,6 +22,7 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ class Planted:
 
         self.hit = planted_hit(text)
 
-    def search(self, query: str, k: int | None = None) -> list[Any]:
+    def search(self, query: str, k: int | None = None, *, also: Sequence[str] = ()) -> list[Any]:
         return [self.hit]
 
 
