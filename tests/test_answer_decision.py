@@ -12,7 +12,7 @@ import pytest
 from assistant import confidence
 from assistant.confidence import AnswerDecision, DecisionUnavailable, load_decision
 from assistant.pipeline import Pipeline
-from tests.fakes import make
+from tests.fakes import DOC, make
 
 
 def decision(threshold: float = 0.5) -> AnswerDecision:
@@ -38,6 +38,10 @@ def test_a_quote_judged_unlikely_to_answer_abstains_and_says_how_likely() -> Non
     assert a.status == "abstained" and a.reason == "low_confidence" and a.citations == []
     assert a.confidence is not None and a.confidence < 0.5 and a.signals["quote_similarity"] == 0.7
     assert a.closest and a.closest[0].quote  # the passages it came closest in are still shown
+    # with the line the model found, withheld, rather than the one closest by embeddings
+    assert "three to six months" in a.closest[0].quote
+    doc = DOC[a.closest[0].start:a.closest[0].end]
+    assert doc == a.closest[0].quote
     b = with_similarity(0.9).answer("How long do projects last?")
     assert b.status == "answered" and b.confidence is not None and b.confidence > 0.5
 
