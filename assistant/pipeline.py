@@ -477,34 +477,33 @@ class Pipeline:
             best = {ref.source: max((h for h in turn.hits if h.source == ref.source), key=lambda h: h.similarity)
                     for ref in refs}
             withheld = self._withheld(turn)
-            return [withheld[ref.source] if ref.source in withheld else self._with_line(ref, best[ref.source],
-                                                                                        turn.query) for ref in refs]
+            return [_quoting(ref, *withheld[1:]) if withheld and withheld[0] == ref.source
+                    else self._with_line(ref, best[ref.source], turn.query) for ref in refs]
         except Exception:  # the abstention stands without its quotes
             log.exception("trace %s: closest lines unavailable; the documents alone are shown", turn.trace_id)
             return refs
 
     @staticmethod
-    def _withheld(turn: Turn) -> dict[str, SourceRef]:
-        """A quote the decision to answer withheld is the line its document is shown with: the line the model
-        found, rather than the one closest by embeddings (often a heading)."""
+    def _withheld(turn: Turn) -> tuple[str, SearchHit, quotes.Unit] | None:
+        """A quote the decision to answer withheld (its document, passage and line): the line its document is
+        shown with, the one the model found rather than the one closest by embeddings (often a heading)."""
         if turn.reason != "low_confidence" or not turn.spans:
-            return {}
+            return None
         u = turn.spans[0].unit
         hit = turn.passages[u.n - 1]
-        return {hit.source: SourceRef(source=hit.source, title=hit.title, section=hit.section,
-                                      score=round(max(h.similarity for h in turn.hits if h.source == hit.source), 4),
-                                      quote=u.text, start=hit.start + u.start, end=hit.start + u.end,
-                                      language=hit.language)}
+        return hit.source, hit, u
 
     def _with_line(self, ref: SourceRef, hit: SearchHit, query: str) -> SourceRef:
         pieces = [hit.text[s:e] for s, e in quotes.text_units(hit.text)]
         known = self.translations.get_many(pieces) if self.translations else {}
         best = quotes.shortlist(query, quotes.units([hit], known), self.similarity, 1)
-        if not best:
-            return ref
-        u = best[0]
-        return ref.model_copy(update={"quote": u.text, "start": hit.start + u.start, "end": hit.start + u.end,
-                                      "language": hit.language})
+        return _quoting(ref, hit, best[0]) if best else ref
+
+
+def _quoting(ref: SourceRef, hit: SearchHit, u: quotes.Unit) -> SourceRef:
+    """``ref`` with line ``u`` of passage ``hit`` as its verbatim quote, with offsets in the document."""
+    return ref.model_copy(update={"quote": u.text, "start": hit.start + u.start, "end": hit.start + u.end,
+                                  "language": hit.language})
 
 
 def _listed(words: str | None) -> list[str] | None:

@@ -137,9 +137,9 @@ class Retriever:
         first_dense: list[str] = []
         first_lexical: list[str] = []
         pivot_sim: dict[str, float] = {}
+        where = where_clause(sources, languages, pending)
         for text, qvec in zip(texts, qvecs, strict=True):
             if cfg.dense:
-                where = where_clause(sources, languages, pending)
                 sims = dict(self.store.query(qvec, n, where))
                 # a non-English chunk also competes through its English translation, if it has one
                 pivots = dict(self.store.query(qvec, n, where, pivot=True))

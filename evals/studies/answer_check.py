@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     suites = {name: {c.id: c for c in load(name)[0].cases} for name in ("golden", "seeds")}
     seconds: list[float] = []
     tally = {(said, right): 0 for said in (True, False) for right in (True, False)}
+    stores = {name: TranslationStore(translations_path(Settings(data_dir=cache_dir(name)))) for name in suites}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for path in args.runs:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -68,10 +69,8 @@ def main(argv: list[str] | None = None) -> None:
             if suite is None or answer is None or not answer.signals or not answer.citations:
                 out.append(line)
                 continue
-            store = TranslationStore(translations_path(Settings(data_dir=cache_dir(suite))))
             quoted = [c.quote for c in sorted(answer.citations, key=lambda c: (c.source, c.start))]
-            known = store.get_many(quoted)
-            store.close()
+            known = stores[suite].get_many(quoted)
             t0 = time.perf_counter()
             gen = llm.complete(check_messages(answer.question, [known.get(q, q) for q in quoted]),
                                response_format=yes_no.verdict_format())
@@ -87,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{rec['case_id']}: check {gen.text.strip()!r} right={got} ({seconds[-1]:.1f} s)", flush=True)
             out.append(json.dumps(rec, ensure_ascii=False))
         (args.out_dir / path.name).write_text("\n".join(out) + "\n", encoding="utf-8")
+    for store in stores.values():
+        store.close()
     right_kept = Rate(tally[True, True], tally[True, True] + tally[False, True])
     wrong_caught = Rate(tally[False, False], tally[False, False] + tally[True, False])
     print(f"\nthe check alone, over the answers shown: right answers it says yes to {right_kept}; wrong answers it "
